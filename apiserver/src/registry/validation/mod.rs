@@ -1,0 +1,1 @@
+//! Strategy implementations, one file per kind, plus shared metadata checks.

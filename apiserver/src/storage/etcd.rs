@@ -1,0 +1,1 @@
+//! etcd implementation of [`super::Storage`].

@@ -1,0 +1,1 @@
+//! In-memory implementation of [`super::Storage`] for fast unit tests.

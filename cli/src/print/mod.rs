@@ -1,0 +1,1 @@
+//! How rkctl shows objects: kubectl-style tables, describe, jsonpath.

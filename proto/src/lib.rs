@@ -1,0 +1,33 @@
+//! rk's API: the Kubernetes core/v1 objects as protobuf messages (which are
+//! also the Kubernetes JSON/YAML types), the gRPC services of rk-apiserver,
+//! and the pure helpers every component shares.
+
+/// Generated code, laid out by protobuf package so cross-package paths resolve.
+pub mod rk {
+    pub mod api {
+        pub mod v1 {
+            tonic::include_proto!("rk.api.v1");
+        }
+    }
+    pub mod intstr {
+        tonic::include_proto!("rk.intstr");
+    }
+}
+
+pub use rk::api::v1;
+pub use rk::intstr::IntOrString;
+
+pub mod fields;
+mod intstr;
+pub mod labels;
+pub mod manifest;
+pub mod quantity;
+pub mod resource;
+mod serde_util;
+pub mod time;
+
+pub use manifest::{decode_manifests, DecodeOptions, ManifestError, Object};
+pub use resource::{Resource, ResourceList, WatchEventType};
+
+/// The only API version rk serves.
+pub const API_VERSION: &str = "v1";
