@@ -1,1 +1,73 @@
-fn main() {}
+//! rk-apiserver: serves rk's API over gRPC, storing everything in etcd.
+
+use anyhow::Context;
+use clap::Parser;
+use rk_apiserver::storage::etcd::EtcdStorage;
+use rk_apiserver::{serve, ServerConfig};
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "rk-apiserver", version, about = "rk's API server: the only process that talks to etcd")]
+struct Args {
+    /// etcd client URLs, comma-separated.
+    #[arg(long, env = "RK_ETCD_SERVERS", default_value = "http://127.0.0.1:2379", value_delimiter = ',')]
+    etcd_servers: Vec<String>,
+    /// Address for the gRPC API.
+    #[arg(long, env = "RK_APISERVER_LISTEN", default_value = "127.0.0.1:6443")]
+    listen: String,
+    /// Address for HTTP /healthz, /readyz and /metrics.
+    #[arg(long, env = "RK_APISERVER_HEALTH_LISTEN", default_value = "127.0.0.1:6480")]
+    health_listen: String,
+    /// CIDR that Service cluster IPs are allocated from.
+    #[arg(long, default_value = "10.96.0.0/16")]
+    service_cluster_ip_range: String,
+    /// Range node ports are allocated from, like 30000-32767.
+    #[arg(long, default_value = "30000-32767")]
+    service_node_port_range: String,
+    /// Events kept per kind so watches can resume from a recent resourceVersion.
+    #[arg(long, default_value_t = 5000)]
+    watch_cache_size: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    let node_port_range = parse_port_range(&args.service_node_port_range)?;
+    let storage = EtcdStorage::connect(&args.etcd_servers)
+        .await
+        .with_context(|| format!("connecting to etcd at {}", args.etcd_servers.join(",")))?;
+    let grpc = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let http = tokio::net::TcpListener::bind(&args.health_listen)
+        .await
+        .with_context(|| format!("binding {}", args.health_listen))?;
+    tracing::info!(grpc = %args.listen, http = %args.health_listen, "rk-apiserver serving");
+    let config = ServerConfig {
+        service_cluster_ip_range: args.service_cluster_ip_range,
+        node_port_range,
+        watch_cache_size: args.watch_cache_size,
+    };
+    serve(Arc::new(storage), config, grpc, http, shutdown_signal()).await?;
+    tracing::info!("rk-apiserver stopped");
+    Ok(())
+}
+
+fn parse_port_range(text: &str) -> anyhow::Result<(u32, u32)> {
+    let (first, last) = text
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+        .with_context(|| format!("--service-node-port-range {text:?}: expected FIRST-LAST, like 30000-32767"))?;
+    Ok((first, last))
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -127,12 +127,19 @@ pub fn decode_manifests(text: &str, options: DecodeOptions) -> Result<Decoded, M
 
 fn parse_documents(text: &str) -> Result<Vec<Value>, ManifestError> {
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        return serde_json::Deserializer::from_str(text)
-            .into_iter::<Value>()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ManifestError::Syntax { format: "JSON", message: e.to_string() });
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return parse_yaml(text);
     }
+    // JSON, or a YAML flow mapping like `{apiVersion: v1, ...}`: JSON's error wins if both fail.
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .collect::<Result<Vec<_>, _>>()
+        .or_else(|json_error| {
+            parse_yaml(text).map_err(|_| ManifestError::Syntax { format: "JSON", message: json_error.to_string() })
+        })
+}
+
+fn parse_yaml(text: &str) -> Result<Vec<Value>, ManifestError> {
     let mut documents = Vec::new();
     for document in yaml_serde::Deserializer::from_str(text) {
         let value = Value::deserialize(document)

@@ -9,7 +9,10 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 
 pub mod etcd;
+mod guaranteed_update;
 pub mod memory;
+
+pub use guaranteed_update::guaranteed_update;
 
 pub type Revision = i64;
 

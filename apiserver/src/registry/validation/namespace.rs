@@ -1,0 +1,100 @@
+//! Namespaces: cluster-scoped, named by a DNS label since the name becomes
+//! part of service DNS names (`web.team-a.svc`).
+
+use super::common::{check_enum, Errors, NameFormat};
+use super::meta::{validate_meta, validate_meta_update};
+use crate::registry::field_error::FieldError;
+use crate::registry::strategy::Strategy;
+use rk_proto::labels::validate_label_key;
+use rk_proto::v1::Namespace;
+
+const PHASES: &[&str] = &["Active", "Terminating"];
+
+impl Strategy for Namespace {
+    fn apply_defaults(&mut self) {
+        let status = self.status.get_or_insert_with(Default::default);
+        if status.phase.is_empty() {
+            status.phase = "Active".into();
+        }
+    }
+
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errs = validate_meta(self, NameFormat::Dns1123Label);
+        validate_finalizers(&mut errs, self);
+        if let Some(status) = &self.status {
+            check_enum(&mut errs, "status.phase", &status.phase, PHASES);
+        }
+        errs
+    }
+
+    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
+        let mut errs = self.validate();
+        errs.extend(validate_meta_update(self, old));
+        errs
+    }
+
+    fn spec_changed(&self, old: &Self) -> bool {
+        self.spec != old.spec
+    }
+
+    fn keep_status(&mut self, old: &Self) {
+        self.status = old.status.clone();
+    }
+
+    fn keep_spec(&mut self, old: &Self) {
+        self.spec = old.spec.clone();
+    }
+}
+
+/// Finalizers are qualified names, like label keys (`kubernetes`, `example.com/cleanup`).
+fn validate_finalizers(errs: &mut Errors, namespace: &Namespace) {
+    let finalizers = namespace.spec.as_ref().map(|spec| spec.finalizers.as_slice()).unwrap_or_default();
+    for (i, finalizer) in finalizers.iter().enumerate() {
+        if let Err(why) = validate_label_key(finalizer) {
+            errs.push(FieldError::invalid(format!("spec.finalizers[{i}]"), finalizer, why));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::validation::testing::{fields, from_json};
+    use serde_json::json;
+
+    fn namespace(value: serde_json::Value) -> Namespace {
+        let mut namespace: Namespace = from_json(value);
+        namespace.apply_defaults();
+        namespace
+    }
+
+    #[test]
+    fn a_valid_namespace_is_active() {
+        let ns = namespace(json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "team-a", "labels": {"team": "a"}}, "spec": {"finalizers": ["kubernetes"]}}));
+        assert_eq!(ns.status.as_ref().unwrap().phase, "Active");
+        assert_eq!(ns.validate(), []);
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let ns = namespace(json!({"metadata": {"name": "team.a", "namespace": "default"},
+            "spec": {"finalizers": ["bad finalizer"]}, "status": {"phase": "Gone"}}));
+        let errs = ns.validate();
+        assert_eq!(fields(&errs), ["metadata.name", "metadata.namespace", "spec.finalizers[0]", "status.phase"]);
+        assert!(errs[0].message.contains("RFC 1123 label"));
+        assert!(errs[3].message.contains("\"Active\", \"Terminating\""));
+    }
+
+    #[test]
+    fn updates_keep_the_name_and_the_status() {
+        let old = namespace(json!({"metadata": {"name": "team-a", "uid": "u1"}}));
+        let mut new = old.clone();
+        new.status.as_mut().unwrap().phase = "Terminating".into();
+        new.keep_status(&old);
+        assert_eq!(new, old);
+        assert!(!new.spec_changed(&old));
+        new.metadata.as_mut().unwrap().name = "team-b".into();
+        assert_eq!(fields(&new.validate_update(&old)), ["metadata.name"]);
+    }
+}
