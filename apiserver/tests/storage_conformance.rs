@@ -356,3 +356,12 @@ async fn guaranteed_update_returns_closure_error_and_skips_no_op(store: Store) {
     let missing = guaranteed_update(store.as_ref(), "/missing", |kv| Ok::<_, UpdateError>(kv.value)).await;
     assert_eq!(missing.unwrap_err(), UpdateError::Storage(StorageError::NotFound { key: "/missing".into() }));
 }
+
+#[tokio::test]
+async fn etcd_connect_to_dead_endpoint_is_unavailable() {
+    let endpoint = format!("http://127.0.0.1:{}", rk_testkit::free_port());
+    let started = std::time::Instant::now();
+    let err = EtcdStorage::connect(std::slice::from_ref(&endpoint)).await.err().expect("no etcd there");
+    assert!(matches!(&err, StorageError::Unavailable(message) if message.contains(&endpoint)), "{err}");
+    assert!(started.elapsed() < DEADLINE, "took {:?}", started.elapsed());
+}

@@ -146,11 +146,12 @@ impl<R: Strategy> Registry<R> {
             meta.namespace = namespace;
         }
         carry_system_metadata(&old, &mut object);
+        object.apply_defaults();
+        self.hooks.prepare_update(&old, &mut object);
+        // Compared after defaulting, so leaving out a defaulted field is no change.
         if !status_only && object.spec_changed(&old) {
             object.metadata_mut().generation = old.metadata().generation + 1;
         }
-        object.apply_defaults();
-        self.hooks.prepare_update(&old, &mut object);
         self.check_valid(&object, object.validate_update(&old))?;
         self.check_size(&object)?;
         self.hooks.before_update(&old, &mut object).await?;

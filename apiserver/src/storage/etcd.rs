@@ -35,10 +35,12 @@ impl EtcdStorage {
         let options = ConnectOptions::new().with_connect_timeout(REQUEST_TIMEOUT);
         let client = rpc(Client::connect(endpoints, Some(options))).await?;
         let storage = Self { client };
-        storage
-            .current_revision()
-            .await
-            .map_err(|e| StorageError::Unavailable(format!("cannot reach etcd at {}: {e}", endpoints.join(","))))?;
+        storage.current_revision().await.map_err(|e| match e {
+            StorageError::Unavailable(reason) => {
+                StorageError::Unavailable(format!("cannot reach etcd at {}: {reason}", endpoints.join(",")))
+            }
+            other => other,
+        })?;
         Ok(storage)
     }
 

@@ -65,8 +65,8 @@ impl Default for MemoryStorage {
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    // A panic while holding the lock cannot leave State half-written in a way
-    // later readers would misread, so a poisoned lock is still usable.
+    // State is only changed by short code that does not panic, so a lock
+    // poisoned by a panic elsewhere in a holder still guards a consistent State.
     state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -89,9 +89,9 @@ impl State {
     }
 
     fn apply(&mut self, key: &str, value: Option<Vec<u8>>) -> Revision {
+        let prev_value = self.current(key).map(|(value, _)| value.clone());
         self.revision += 1;
         let revision = self.revision;
-        let prev_value = self.current(key).map(|(value, _)| value.clone());
         let kind = if value.is_some() { EventKind::Put } else { EventKind::Delete };
         self.log.push_back(StorageEvent {
             kind,

@@ -1,0 +1,118 @@
+//! Benchmark 1, creates: throughput and latency against raw etcd puts.
+//!
+//! Each level runs `creates` pod creates with that many concurrent workers,
+//! then as many etcd puts of a value the size of a stored pod, with the same
+//! workers over the same number of connections. An rk create costs etcd more
+//! than one put (a namespace read plus a conditional transaction), so the
+//! ratio shows both the apiserver's own overhead and that extra etcd work.
+
+use crate::fixtures::{self, pod};
+use crate::load::{self, Timings};
+use crate::report::{Goal, Section};
+use crate::stats::{ms, per_second, Summary};
+use prost::Message;
+use std::sync::Arc;
+
+const LEVELS: [usize; 3] = [1, 16, 64];
+/// Workers share at most this many HTTP/2 connections (round-robin), on both
+/// sides. Eight streams per connection at 64 workers is how a real client
+/// pool behaves; 64 connections would measure connection handling instead.
+const MAX_CONNECTIONS: usize = 8;
+const NAMESPACE: &str = "bench-create";
+/// Untimed creates first, so connections, caches and etcd are warm.
+const WARM_UP: usize = 100;
+const GOAL_RATIO: f64 = 0.6;
+
+pub async fn run(api: &str, etcd: &str, creates: usize) -> anyhow::Result<Section> {
+    let setup = fixtures::rk_clients(api, 1).await?.remove(0);
+    fixtures::create_namespace(&setup, NAMESPACE).await?;
+    let stored = warm_up(api, etcd).await?;
+    let sent_size = pod(NAMESPACE, "c64-0").encoded_len();
+    let mut table = String::from(
+        "| concurrency | rk creates/s | rk p50 ms | rk p99 ms | etcd puts/s | etcd p50 ms | etcd p99 ms | rk/etcd throughput |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut ratio_at_top = 0.0;
+    for level in LEVELS {
+        let prefix = format!("c{level}");
+        let rk = rk_creates(api, level, creates, &prefix).await?;
+        let etcd = etcd_puts(etcd, level, creates, &prefix, &stored).await?;
+        let (rk_rate, etcd_rate) = (per_second(creates, rk.wall), per_second(creates, etcd.wall));
+        let (rk_lat, etcd_lat) = (Summary::of(rk.latencies), Summary::of(etcd.latencies));
+        ratio_at_top = rk_rate / etcd_rate;
+        table.push_str(&format!(
+            "| {level} | {rk_rate:.0} | {} | {} | {etcd_rate:.0} | {} | {} | {ratio_at_top:.2} |\n",
+            ms(rk_lat.p50),
+            ms(rk_lat.p99),
+            ms(etcd_lat.p50),
+            ms(etcd_lat.p99)
+        ));
+    }
+    let markdown = format!(
+        "### Create throughput and latency\n\n\
+         {creates} pod creates per level, each worker issuing its next call when the previous returns, over \
+         min(concurrency, {MAX_CONNECTIONS}) HTTP/2 connections. Pod: one container with image, two ports, env, \
+         resources and four labels: {sent_size} bytes as sent, {} bytes as stored. Baseline: etcd puts of a \
+         stored pod's bytes to distinct keys, same workers and connections.\n\n{table}",
+        stored.len()
+    );
+    let goal = Goal {
+        name: "create throughput vs etcd at concurrency 64",
+        target: "rk/etcd ≥ 0.6",
+        actual: format!("{ratio_at_top:.2}"),
+        met: ratio_at_top >= GOAL_RATIO,
+    };
+    Ok(Section { markdown, goals: vec![goal] })
+}
+
+/// Warms both paths and returns a pod's bytes as rk stores them (the
+/// baseline's value): the created object without its resourceVersion.
+async fn warm_up(api: &str, etcd: &str) -> anyhow::Result<Arc<Vec<u8>>> {
+    let client = fixtures::rk_clients(api, 1).await?.remove(0);
+    let stored = Arc::new(fixtures::stored_pod_bytes(&client, NAMESPACE, "warm-up").await?);
+    rk_creates(api, MAX_CONNECTIONS, WARM_UP, "warm").await?;
+    etcd_puts(etcd, MAX_CONNECTIONS, WARM_UP, "warm", &stored).await?;
+    Ok(stored)
+}
+
+/// `count` creates of pods named `<prefix>-<i>` by `level` workers.
+async fn rk_creates(api: &str, level: usize, count: usize, prefix: &str) -> anyhow::Result<Timings> {
+    let clients = fixtures::rk_clients(api, level.min(MAX_CONNECTIONS)).await?;
+    let bar = load::bar(count, &format!("rk creates {prefix} x{level}"));
+    let prefix = prefix.to_string();
+    let timings = load::run(count, level, &bar, move |worker, i| {
+        let client = clients[worker % clients.len()].clone();
+        let pod = pod(NAMESPACE, &format!("{prefix}-{i}"));
+        async move {
+            client.create(pod).await?;
+            Ok(())
+        }
+    })
+    .await;
+    bar.finish_and_clear();
+    timings
+}
+
+/// `count` puts of `value` to keys `/bench/puts/<prefix>-<i>` by `level` workers.
+async fn etcd_puts(
+    etcd: &str,
+    level: usize,
+    count: usize,
+    prefix: &str,
+    value: &Arc<Vec<u8>>,
+) -> anyhow::Result<Timings> {
+    let clients = fixtures::etcd_clients(etcd, level.min(MAX_CONNECTIONS)).await?;
+    let bar = load::bar(count, &format!("etcd puts {prefix} x{level}"));
+    let (prefix, value) = (prefix.to_string(), Arc::clone(value));
+    let timings = load::run(count, level, &bar, move |worker, i| {
+        let mut kv = clients[worker % clients.len()].kv_client();
+        let (key, value) = (format!("/bench/puts/{prefix}-{i}"), value.to_vec());
+        async move {
+            kv.put(key, value, None).await?;
+            Ok(())
+        }
+    })
+    .await;
+    bar.finish_and_clear();
+    timings
+}

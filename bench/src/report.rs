@@ -1,0 +1,112 @@
+//! Markdown output: each measurement is a [`Section`]; the full report adds
+//! the machine, the command and a summary of the goals, and is written into
+//! BENCHMARKS.md between markers so other benchmarks' sections survive.
+
+use anyhow::Context;
+use std::path::Path;
+
+const START_MARKER: &str = "<!-- rk-bench:apiserver:start -->";
+const END_MARKER: &str = "<!-- rk-bench:apiserver:end -->";
+
+/// One measurement's table and the goals it checks.
+pub struct Section {
+    pub markdown: String,
+    pub goals: Vec<Goal>,
+}
+
+/// A target from the issue and what this run achieved.
+pub struct Goal {
+    pub name: &'static str,
+    pub target: &'static str,
+    pub actual: String,
+    pub met: bool,
+}
+
+/// Where the run happened and how it was started.
+pub struct RunInfo {
+    pub date: String,
+    pub command: String,
+    pub machine: String,
+}
+
+impl RunInfo {
+    pub fn collect() -> RunInfo {
+        RunInfo {
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            machine: machine(),
+        }
+    }
+}
+
+/// CPU count and model, memory and kernel, read from /proc.
+fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpuinfo = read("/proc/cpuinfo");
+    let model = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name")?.split_once(':').map(|(_, m)| m.trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let meminfo = read("/proc/meminfo");
+    let mem_kib: u64 = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:")?.trim().strip_suffix("kB")?.trim().parse().ok())
+        .unwrap_or(0);
+    let kernel = read("/proc/sys/kernel/osrelease");
+    format!("{cpus} CPUs ({model}), {:.1} GiB RAM, Linux {}", mem_kib as f64 / 1048576.0, kernel.trim())
+}
+
+/// The whole apiserver section, markers included.
+pub fn render(run: &RunInfo, sections: &[Section]) -> String {
+    let mut out = format!(
+        "{START_MARKER}\n## rk-apiserver\n\n\
+         `rk-bench` starts a throwaway etcd (data on tmpfs, so no disk cost) and the real `rk-apiserver` \
+         binary on loopback ports, drives them with `rk-client`, and measures raw etcd with `etcd-client` \
+         in the same run as the baseline. Bench, apiserver and etcd share the machine's CPUs, so absolute \
+         numbers are lower bounds; the ratios to etcd are what to compare.\n\n\
+         Reproduce: `cargo build --release -p rk-apiserver -p rk-bench && target/release/rk-bench` \
+         (flags: `--creates N`, `--watchers N`, `--watch-pods N`, `--list-pods N`, \
+         `--only create|watch|list|memory`, `--no-write`).\n\n\
+         - Date: {}\n- Machine: {}\n- Command: `{}`\n\n",
+        run.date, run.machine, run.command
+    );
+    out.push_str(&goals_table(sections));
+    for section in sections {
+        out.push('\n');
+        out.push_str(&section.markdown);
+    }
+    out.push_str(END_MARKER);
+    out.push('\n');
+    out
+}
+
+pub fn goals_table(sections: &[Section]) -> String {
+    let mut out = String::from("### Goals\n\n| goal | target | this run | met |\n|---|---|---|---|\n");
+    for goal in sections.iter().flat_map(|s| &s.goals) {
+        let met = if goal.met { "yes" } else { "**no**" };
+        out.push_str(&format!("| {} | {} | {} | {met} |\n", goal.name, goal.target, goal.actual));
+    }
+    out
+}
+
+/// Replaces the apiserver section of `path` with `section` (appending it if
+/// absent, creating the file if missing), leaving everything else as it was.
+pub fn write(path: &Path, section: &str) -> anyhow::Result<()> {
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            "# Benchmarks\n\nMeasured numbers for rk; each section says how to reproduce it.\n".to_string()
+        }
+        Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+    };
+    let updated = match (existing.find(START_MARKER), existing.find(END_MARKER)) {
+        (Some(start), Some(end)) if start < end => {
+            let after = existing[end + END_MARKER.len()..].trim_start_matches('\n');
+            let gap = if after.is_empty() { "" } else { "\n" };
+            format!("{}{section}{gap}{after}", &existing[..start])
+        }
+        _ => format!("{}\n\n{section}", existing.trim_end_matches('\n')),
+    };
+    std::fs::write(path, updated).with_context(|| format!("writing {}", path.display()))
+}

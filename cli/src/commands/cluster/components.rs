@@ -1,0 +1,126 @@
+//! The processes of a local cluster, in start order, with their flags.
+
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+/// Start order; `down` stops them in reverse.
+pub const NAMES: &[&str] = &["etcd", "rk-apiserver"];
+
+/// Saved in the state dir by `up`, so `status` checks the same ports.
+#[derive(clap::Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct UpArgs {
+    /// etcd client port.
+    #[arg(long, default_value_t = 2379)]
+    pub etcd_port: u16,
+    /// etcd peer port.
+    #[arg(long, default_value_t = 2380)]
+    pub etcd_peer_port: u16,
+    /// apiserver gRPC port.
+    #[arg(long, default_value_t = 6443)]
+    pub apiserver_port: u16,
+    /// apiserver health and metrics port.
+    #[arg(long, default_value_t = 6480)]
+    pub apiserver_health_port: u16,
+    /// Service cluster IP range.
+    #[arg(long, default_value = "10.96.0.0/16")]
+    pub service_cluster_ip_range: String,
+}
+
+impl Default for UpArgs {
+    fn default() -> Self {
+        UpArgs {
+            etcd_port: 2379,
+            etcd_peer_port: 2380,
+            apiserver_port: 6443,
+            apiserver_health_port: 6480,
+            service_cluster_ip_range: "10.96.0.0/16".into(),
+        }
+    }
+}
+
+impl UpArgs {
+    fn path(state_dir: &Path) -> PathBuf {
+        state_dir.join("cluster.json")
+    }
+
+    pub fn save(&self, state_dir: &Path) -> anyhow::Result<()> {
+        std::fs::write(Self::path(state_dir), serde_json::to_vec_pretty(self)?).context("writing cluster.json")
+    }
+
+    /// The settings of the last `up`, or the defaults.
+    pub fn load(state_dir: &Path) -> UpArgs {
+        std::fs::read(Self::path(state_dir))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn apiserver_address(&self) -> String {
+        format!("127.0.0.1:{}", self.apiserver_port)
+    }
+}
+
+pub struct Component {
+    pub name: &'static str,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub health_url: String,
+}
+
+pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
+    let etcd_url = format!("http://127.0.0.1:{}", args.etcd_port);
+    let peer_url = format!("http://127.0.0.1:{}", args.etcd_peer_port);
+    let etcd = Component {
+        name: "etcd",
+        program: find_program("etcd", "install Debian's etcd-server (scripts/setup does)")?,
+        args: vec![
+            "--name=rk".into(),
+            format!("--data-dir={}", data_dir(state_dir).display()),
+            format!("--listen-client-urls={etcd_url}"),
+            format!("--advertise-client-urls={etcd_url}"),
+            format!("--listen-peer-urls={peer_url}"),
+            format!("--initial-advertise-peer-urls={peer_url}"),
+            format!("--initial-cluster=rk={peer_url}"),
+            "--log-level=warn".into(),
+        ],
+        health_url: format!("{etcd_url}/health"),
+    };
+    let apiserver = Component {
+        name: "rk-apiserver",
+        program: find_program("rk-apiserver", "build it with `cargo build --release` (scripts/cluster-up does)")?,
+        args: vec![
+            format!("--etcd-servers={etcd_url}"),
+            format!("--listen={}", args.apiserver_address()),
+            format!("--health-listen=127.0.0.1:{}", args.apiserver_health_port),
+            format!("--service-cluster-ip-range={}", args.service_cluster_ip_range),
+        ],
+        health_url: format!("http://127.0.0.1:{}/healthz", args.apiserver_health_port),
+    };
+    Ok(vec![etcd, apiserver])
+}
+
+fn data_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("etcd-data")
+}
+
+pub fn remove_data(state_dir: &Path) -> anyhow::Result<()> {
+    let dir = data_dir(state_dir);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+        println!("removed {}", dir.display());
+    }
+    Ok(())
+}
+
+/// rk's own programs are looked for next to rkctl first, then on PATH.
+fn find_program(name: &str, hint: &str) -> anyhow::Result<PathBuf> {
+    let beside_rkctl = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join(name)));
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).collect::<Vec<_>>())
+        .unwrap_or_default();
+    beside_rkctl
+        .into_iter()
+        .chain(on_path)
+        .find(|candidate| candidate.is_file())
+        .with_context(|| format!("{name} not found next to rkctl or on PATH: {hint}"))
+}

@@ -1,0 +1,165 @@
+//! `rkctl get`: tables like kubectl's, or YAML / JSON / names / jsonpath; `-w` follows changes.
+
+use super::Context;
+use crate::errors::ServerError;
+use crate::kinds;
+use crate::output::{self, kind_slash_name, Format};
+use crate::print::{no_resources_message, Columns, TableOptions, TablePrinter};
+use futures::StreamExt;
+use rk_client::KindClient;
+use rk_proto::v1::ListOptions;
+use rk_proto::{with_kind, Resource, ResourceList};
+use tonic::Code;
+
+#[derive(clap::Args, Debug)]
+pub struct GetArgs {
+    /// TYPE [NAME ...], or TYPE/NAME ...
+    #[arg(required = true)]
+    args: Vec<String>,
+    /// Label selector, like app=web,tier!=db or 'env in (prod,dev)'.
+    #[arg(short = 'l', long)]
+    selector: Option<String>,
+    /// Field selector, like spec.nodeName=node1 or status.phase!=Running.
+    #[arg(long)]
+    field_selector: Option<String>,
+    /// wide, yaml, json, name or jsonpath=TEMPLATE.
+    #[arg(short = 'o', long)]
+    output: Option<String>,
+    /// Add a LABELS column.
+    #[arg(long)]
+    show_labels: bool,
+    /// After listing, print changes as they happen.
+    #[arg(short = 'w', long)]
+    watch: bool,
+    #[arg(long)]
+    no_headers: bool,
+}
+
+/// What to get: one kind, and the names asked for (none: all, filtered by selectors).
+pub struct Target {
+    pub kind: &'static str,
+    pub names: Vec<String>,
+}
+
+/// Parses `TYPE NAME...` or `TYPE/NAME...` (all of one kind).
+pub fn parse_target(args: &[String]) -> anyhow::Result<Target> {
+    if args[0].contains('/') {
+        let mut kind = None;
+        let mut names = Vec::new();
+        for arg in args {
+            let (k, name) = kinds::split_kind_name(arg)
+                .ok_or_else(|| anyhow::anyhow!("there is no need to specify a resource type as a separate argument when passing arguments in resource/name form"))??;
+            if kind.is_some_and(|seen| seen != k) {
+                anyhow::bail!("rkctl takes objects of one kind at a time; got {} and {k}", kind.unwrap_or_default());
+            }
+            kind = Some(k);
+            names.push(name);
+        }
+        return Ok(Target { kind: kind.expect("at least one argument"), names });
+    }
+    Ok(Target { kind: kinds::resolve(&args[0])?, names: args[1..].to_vec() })
+}
+
+pub async fn run(ctx: &Context, args: GetArgs) -> anyhow::Result<()> {
+    let target = parse_target(&args.args)?;
+    let format = Format::parse(args.output.as_deref())?;
+    with_kind!(target.kind, R => get::<R>(ctx, &args, &target.names, &format).await,
+        otherwise unreachable!("resolved kinds are served"))
+}
+
+async fn get<R: KindClient + Columns>(ctx: &Context, args: &GetArgs, names: &[String], format: &Format) -> anyhow::Result<()> {
+    let client = ctx.client().await?;
+    let (items, resource_version) = if names.is_empty() {
+        let options = ListOptions {
+            namespace: ctx.list_namespace::<R>(),
+            label_selector: args.selector.clone().unwrap_or_default(),
+            field_selector: args.field_selector.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        let list = client.list::<R>(options).await.map_err(ServerError)?;
+        let rv = list.list_meta().resource_version;
+        (list.into_items(), rv)
+    } else {
+        let namespace = ctx.namespace_for::<R>();
+        let mut items = Vec::new();
+        for name in names {
+            items.push(client.get::<R>(&namespace, name).await.map_err(ServerError)?);
+        }
+        (items, String::new())
+    };
+    let options = TableOptions {
+        wide: matches!(format, Format::Table { wide: true }),
+        all_namespaces: ctx.all_namespaces,
+        show_labels: args.show_labels,
+        no_headers: args.no_headers,
+    };
+    let mut table = TablePrinter::<R>::new(options);
+    match format {
+        Format::Table { .. } => {
+            if items.is_empty() && !args.watch {
+                let ns = ctx.list_namespace::<R>();
+                eprintln!("{}", no_resources_message((!ns.is_empty()).then_some(ns.as_str())));
+            } else {
+                print!("{}", table.print(&items, chrono::Utc::now()));
+            }
+        }
+        Format::Name => items.iter().for_each(|o| println!("{}", kind_slash_name::<R>(o.metadata()))),
+        structured => {
+            let text = match (names.len(), items.as_slice()) {
+                (1, [one]) => output::render_structured(one, structured)?,
+                _ => output::render_structured(&output::list(&items, resource_version.clone()), structured)?,
+            };
+            print!("{text}");
+        }
+    }
+    if args.watch {
+        follow::<R>(ctx, args, names, resource_version, format, &mut table).await?;
+    }
+    Ok(())
+}
+
+/// Prints every change after `resource_version`; relists if the server says it is too old.
+async fn follow<R: KindClient + Columns>(
+    ctx: &Context,
+    args: &GetArgs,
+    names: &[String],
+    mut resource_version: String,
+    format: &Format,
+    table: &mut TablePrinter<R>,
+) -> anyhow::Result<()> {
+    let client = ctx.client().await?;
+    let mut field_selector = args.field_selector.clone().unwrap_or_default();
+    if let [name] = names {
+        field_selector = format!("metadata.name={name}");
+    }
+    loop {
+        let options = ListOptions {
+            namespace: ctx.list_namespace::<R>(),
+            label_selector: args.selector.clone().unwrap_or_default(),
+            field_selector: field_selector.clone(),
+            resource_version: resource_version.clone(),
+            ..Default::default()
+        };
+        let mut stream = client.watch::<R>(options).await.map_err(ServerError)?;
+        while let Some(event) = stream.next().await {
+            let event = match event {
+                Ok(event) => event,
+                Err(status) if status.code() == Code::OutOfRange => break,
+                Err(status) => return Err(ServerError(status).into()),
+            };
+            let (_, Some(object)) = R::into_watch_parts(event) else { continue };
+            resource_version = object.metadata().resource_version.clone();
+            match format {
+                Format::Table { .. } => print!("{}", table.print(std::slice::from_ref(&object), chrono::Utc::now())),
+                Format::Name => println!("{}", kind_slash_name::<R>(object.metadata())),
+                structured => print!("{}", output::render_structured(&object, structured)?),
+            }
+        }
+        // The stream ended (server restart or too old): relist to resume without a gap.
+        let list = client
+            .list::<R>(ListOptions { namespace: ctx.list_namespace::<R>(), ..Default::default() })
+            .await
+            .map_err(ServerError)?;
+        resource_version = list.list_meta().resource_version;
+    }
+}

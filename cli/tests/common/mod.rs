@@ -1,0 +1,78 @@
+//! A real local cluster made by `rkctl cluster up` in a temporary state
+//! directory on free ports, and a way to run rkctl against it.
+
+use rk_testkit::free_port;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+}
+
+pub fn rkctl_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_rkctl")
+}
+
+impl Cluster {
+    pub fn up() -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = Cluster { dir };
+        let ports = [free_port(), free_port(), free_port(), free_port()];
+        let out = cluster.rkctl(&[
+            "cluster",
+            "up",
+            &format!("--etcd-port={}", ports[0]),
+            &format!("--etcd-peer-port={}", ports[1]),
+            &format!("--apiserver-port={}", ports[2]),
+            &format!("--apiserver-health-port={}", ports[3]),
+        ]);
+        assert!(out.status.success(), "cluster up failed: {}", text(&out.stderr));
+        cluster
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(rkctl_binary());
+        command.arg("--state-dir").arg(self.dir.path()).env_remove("RK_SERVER").env_remove("RK_STATE_DIR");
+        command
+    }
+
+    pub fn rkctl(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("rkctl runs")
+    }
+
+    pub fn rkctl_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self.command().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs rkctl, asserts success and returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.rkctl(args);
+        assert!(out.status.success(), "rkctl {args:?} failed: {}{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// Runs rkctl, asserts failure and returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.rkctl(args);
+        assert!(!out.status.success(), "rkctl {args:?} should fail but printed {}", text(&out.stdout));
+        text(&out.stderr)
+    }
+
+    pub fn write(&self, name: &str, content: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        path.display().to_string()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.rkctl(&["cluster", "down"]);
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
