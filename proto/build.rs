@@ -38,12 +38,8 @@ const JSON_NAMES: &[(&str, &str)] = &[
 ];
 
 /// Resource maps whose values are quantities, which manifests may write as numbers.
-const QUANTITY_MAPS: &[&str] = &[
-    "ResourceRequirements.limits",
-    "ResourceRequirements.requests",
-    "NodeStatus.capacity",
-    "NodeStatus.allocatable",
-];
+const QUANTITY_MAPS: &[&str] =
+    &["ResourceRequirements.limits", "ResourceRequirements.requests", "NodeStatus.capacity", "NodeStatus.allocatable"];
 
 fn main() -> std::io::Result<()> {
     let mut builder = tonic_prost_build::configure()
@@ -52,10 +48,7 @@ fn main() -> std::io::Result<()> {
             ".rk.api.v1",
             "#[derive(serde::Serialize, serde::Deserialize)] #[serde(rename_all = \"camelCase\")]",
         )
-        .field_attribute(
-            ".rk.api.v1",
-            "#[serde(default, skip_serializing_if = \"crate::serde_util::is_default\")]",
-        );
+        .field_attribute(".rk.api.v1", "#[serde(default, skip_serializing_if = \"crate::serde_util::is_default\")]");
     for (field, json) in JSON_NAMES {
         builder = builder.field_attribute(format!(".rk.api.v1.{field}"), format!("#[serde(rename = \"{json}\")]"));
     }

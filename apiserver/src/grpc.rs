@@ -26,7 +26,11 @@ impl<R: Strategy> Api<R> {
     }
 
     /// Runs one call, recording its latency and outcome.
-    async fn call<T>(&self, verb: &'static str, work: impl Future<Output = Result<T, ApiError>>) -> Result<Response<T>, Status> {
+    async fn call<T>(
+        &self,
+        verb: &'static str,
+        work: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<Response<T>, Status> {
         let started = Instant::now();
         let result = work.await.map_err(Status::from);
         let code = result.as_ref().err().map_or(tonic::Code::Ok, Status::code);
@@ -92,8 +96,13 @@ resource_service!(pods_server::Pods, Pod, PodList, PodWatchEvent, with_status {
         self.call("bind", self.registry.bind(request.into_inner())).await
     }
 });
-resource_service!(replication_controllers_server::ReplicationControllers, ReplicationController,
-    ReplicationControllerList, ReplicationControllerWatchEvent, with_status {});
+resource_service!(
+    replication_controllers_server::ReplicationControllers,
+    ReplicationController,
+    ReplicationControllerList,
+    ReplicationControllerWatchEvent,
+    with_status {}
+);
 resource_service!(services_server::Services, Service, ServiceList, ServiceWatchEvent, with_status {});
 resource_service!(endpoints_service_server::EndpointsService, Endpoints, EndpointsList, EndpointsWatchEvent {});
 resource_service!(nodes_server::Nodes, Node, NodeList, NodeWatchEvent, with_status {});

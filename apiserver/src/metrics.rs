@@ -38,7 +38,10 @@ impl Metrics {
         );
         let requests = self.requests.lock().unwrap();
         for ((resource, verb, code), stats) in requests.iter() {
-            out += &format!("rk_apiserver_requests_total{{resource=\"{resource}\",verb=\"{verb}\",code=\"{code}\"}} {}\n", stats.count);
+            out += &format!(
+                "rk_apiserver_requests_total{{resource=\"{resource}\",verb=\"{verb}\",code=\"{code}\"}} {}\n",
+                stats.count
+            );
         }
         out += "# HELP rk_apiserver_request_duration_seconds Time spent serving requests.\n\
                 # TYPE rk_apiserver_request_duration_seconds summary\n";

@@ -31,7 +31,11 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { service_cluster_ip_range: "10.96.0.0/16".into(), node_port_range: (30000, 32767), watch_cache_size: 5000 }
+        ServerConfig {
+            service_cluster_ip_range: "10.96.0.0/16".into(),
+            node_port_range: (30000, 32767),
+            watch_cache_size: 5000,
+        }
     }
 }
 
@@ -67,25 +71,46 @@ pub async fn serve(
     let size = config.watch_cache_size;
     let service_hooks = ServiceHooks {
         cluster_ips: Allocator::new(Arc::clone(&storage), "serviceips", service_ips),
-        node_ports: Allocator::new(Arc::clone(&storage), "nodeports", Range::Ports { first: first_port, last: last_port }),
+        node_ports: Allocator::new(
+            Arc::clone(&storage),
+            "nodeports",
+            Range::Ports { first: first_port, last: last_port },
+        ),
     };
     let namespaces = api::<Namespace>(&storage, NoHooks, size, &metrics).await?;
     ensure_default_namespace(&namespaces.registry).await?;
     let router = tonic::transport::Server::builder()
         .max_concurrent_streams(Some(100_000))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .add_service(pods_server::PodsServer::new(api::<Pod>(&storage, PodHooks, size, &metrics).await?).max_encoding_message_size(usize::MAX))
+        .add_service(
+            pods_server::PodsServer::new(api::<Pod>(&storage, PodHooks, size, &metrics).await?)
+                .max_encoding_message_size(usize::MAX),
+        )
         .add_service(
             replication_controllers_server::ReplicationControllersServer::new(
                 api::<ReplicationController>(&storage, NoHooks, size, &metrics).await?,
             )
             .max_encoding_message_size(usize::MAX),
         )
-        .add_service(services_server::ServicesServer::new(api::<Service>(&storage, service_hooks, size, &metrics).await?).max_encoding_message_size(usize::MAX))
-        .add_service(endpoints_service_server::EndpointsServiceServer::new(api::<Endpoints>(&storage, NoHooks, size, &metrics).await?).max_encoding_message_size(usize::MAX))
-        .add_service(nodes_server::NodesServer::new(api::<Node>(&storage, NoHooks, size, &metrics).await?).max_encoding_message_size(usize::MAX))
+        .add_service(
+            services_server::ServicesServer::new(api::<Service>(&storage, service_hooks, size, &metrics).await?)
+                .max_encoding_message_size(usize::MAX),
+        )
+        .add_service(
+            endpoints_service_server::EndpointsServiceServer::new(
+                api::<Endpoints>(&storage, NoHooks, size, &metrics).await?,
+            )
+            .max_encoding_message_size(usize::MAX),
+        )
+        .add_service(
+            nodes_server::NodesServer::new(api::<Node>(&storage, NoHooks, size, &metrics).await?)
+                .max_encoding_message_size(usize::MAX),
+        )
         .add_service(namespaces_server::NamespacesServer::new(namespaces).max_encoding_message_size(usize::MAX))
-        .add_service(events_server::EventsServer::new(api::<Event>(&storage, NoHooks, size, &metrics).await?).max_encoding_message_size(usize::MAX));
+        .add_service(
+            events_server::EventsServer::new(api::<Event>(&storage, NoHooks, size, &metrics).await?)
+                .max_encoding_message_size(usize::MAX),
+        );
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -101,7 +126,8 @@ pub async fn serve(
         .route("/metrics", get(|State(state): State<HttpState>| async move { state.metrics.render() }))
         .with_state(HttpState { storage: Arc::clone(&storage), metrics });
     let http_server = axum::serve(http_listener, http).with_graceful_shutdown(stopped(stop_rx.clone()));
-    let grpc_server = router.serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), stopped(stop_rx.clone()));
+    let grpc_server =
+        router.serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), stopped(stop_rx.clone()));
     let drain_deadline = async move {
         stopped(stop_rx).await;
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -124,7 +150,8 @@ async fn api<R: Strategy>(
 
 /// Kubernetes starts with the `default` namespace.
 async fn ensure_default_namespace(namespaces: &Registry<Namespace>) -> Result<(), ApiError> {
-    let default = Namespace { metadata: Some(ObjectMeta { name: "default".into(), ..Default::default() }), ..Default::default() };
+    let default =
+        Namespace { metadata: Some(ObjectMeta { name: "default".into(), ..Default::default() }), ..Default::default() };
     match namespaces.create(default).await {
         Ok(_) | Err(ApiError::AlreadyExists { .. }) => Ok(()),
         Err(error) => Err(error),

@@ -66,7 +66,9 @@ async fn invalid_objects_are_refused_with_every_problem_named() {
     spec.restart_policy = "Sometimes".into();
     let error = api.client.create(bad).await.unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
-    for field in ["metadata.name", "spec.containers[0].image", "spec.containers[0].ports[0].containerPort", "spec.restartPolicy"] {
+    for field in
+        ["metadata.name", "spec.containers[0].image", "spec.containers[0].ports[0].containerPort", "spec.restartPolicy"]
+    {
         assert!(error.message().contains(field), "{field} missing from: {}", error.message());
     }
     let listed = api.client.list::<Pod>(ListOptions::default()).await.unwrap();
@@ -104,7 +106,11 @@ async fn fifty_concurrent_read_modify_writes_lose_nothing() {
         "{apiVersion: v1, kind: ReplicationController, metadata: {name: web}, spec: {replicas: 0, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: hello}]}}}}",
     );
     rc = api.client.create(rc).await.unwrap();
-    assert_eq!(rc.spec.as_ref().unwrap().selector.get("app").map(String::as_str), Some("web"), "selector defaulted from the template");
+    assert_eq!(
+        rc.spec.as_ref().unwrap().selector.get("app").map(String::as_str),
+        Some("web"),
+        "selector defaulted from the template"
+    );
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let client = api.client.clone();
@@ -142,7 +148,11 @@ async fn lists_filter_by_labels_and_fields_and_paginate() {
         api.client.create(pod(&format!("p{i:02}"), &[("app", "web"), ("tier", tier)])).await.unwrap();
     }
     let names = |list: PodList| list.into_items().into_iter().map(|p| p.metadata.unwrap().name).collect::<Vec<_>>();
-    let select = |label: &str, field: &str| ListOptions { label_selector: label.into(), field_selector: field.into(), ..Default::default() };
+    let select = |label: &str, field: &str| ListOptions {
+        label_selector: label.into(),
+        field_selector: field.into(),
+        ..Default::default()
+    };
     assert_eq!(names(api.client.list::<Pod>(select("tier=front", "")).await.unwrap()).len(), 13);
     assert_eq!(names(api.client.list::<Pod>(select("tier in (back),app", "")).await.unwrap()).len(), 12);
     assert_eq!(names(api.client.list::<Pod>(select("!tier", "")).await.unwrap()).len(), 0);
@@ -181,13 +191,24 @@ async fn watch_delivers_every_change_in_order_with_selector_transitions() {
     api.client.create(pod("b", &[("app", "db")])).await.unwrap();
     created.metadata_mut().labels.insert("app".into(), "other".into());
     api.client.update(created).await.unwrap();
-    api.client.delete::<Pod>(DeleteRequest { namespace: "default".into(), name: "b".into(), ..Default::default() }).await.unwrap();
+    api.client
+        .delete::<Pod>(DeleteRequest { namespace: "default".into(), name: "b".into(), ..Default::default() })
+        .await
+        .unwrap();
 
-    let options = |selector: &str| ListOptions { resource_version: start_rv.clone(), label_selector: selector.into(), ..Default::default() };
+    let options = |selector: &str| ListOptions {
+        resource_version: start_rv.clone(),
+        label_selector: selector.into(),
+        ..Default::default()
+    };
     let collect = |mut stream: tonic::Streaming<PodWatchEvent>, n: usize| async move {
         let mut seen = Vec::new();
         while seen.len() < n {
-            let event = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.expect("event in time").unwrap().unwrap();
+            let event = tokio::time::timeout(Duration::from_secs(10), stream.next())
+                .await
+                .expect("event in time")
+                .unwrap()
+                .unwrap();
             seen.push((event.r#type, event.object.unwrap().metadata.unwrap().name));
         }
         seen
@@ -216,7 +237,11 @@ async fn service_ips_and_node_ports_are_allocated_once_and_released_on_delete() 
     assert_eq!(spec.session_affinity, "None");
     let taken = api.client.create(service("b", "10.96.0.10", 0)).await.unwrap_err();
     assert_eq!(taken.code(), Code::InvalidArgument);
-    assert!(taken.message().contains("spec.clusterIP") && taken.message().contains("already allocated"), "{}", taken.message());
+    assert!(
+        taken.message().contains("spec.clusterIP") && taken.message().contains("already allocated"),
+        "{}",
+        taken.message()
+    );
     let port_taken = api.client.create(service("b", "", 30001)).await.unwrap_err();
     assert!(port_taken.message().contains("spec.ports[0].nodePort"), "{}", port_taken.message());
     let outside = api.client.create(service("b", "10.97.0.1", 0)).await.unwrap_err();
@@ -226,7 +251,10 @@ async fn service_ips_and_node_ports_are_allocated_once_and_released_on_delete() 
     assert!(b_spec.cluster_ip.starts_with("10.96."), "{}", b_spec.cluster_ip);
     assert!((30000..=32767).contains(&b_spec.ports[0].node_port));
 
-    api.client.delete::<Service>(DeleteRequest { namespace: "default".into(), name: "a".into(), ..Default::default() }).await.unwrap();
+    api.client
+        .delete::<Service>(DeleteRequest { namespace: "default".into(), name: "a".into(), ..Default::default() })
+        .await
+        .unwrap();
     let reused = api.client.create(service("c", "10.96.0.10", 30001)).await.unwrap();
     assert_eq!(reused.spec.unwrap().cluster_ip, "10.96.0.10", "released on delete");
 
@@ -243,7 +271,9 @@ async fn concurrent_service_creates_never_share_an_ip() {
         .map(|i| {
             let client = api.client.clone();
             tokio::spawn(async move {
-                let s: Service = object(&format!("{{apiVersion: v1, kind: Service, metadata: {{name: s{i}}}, spec: {{ports: [{{port: 80}}]}}}}"));
+                let s: Service = object(&format!(
+                    "{{apiVersion: v1, kind: Service, metadata: {{name: s{i}}}, spec: {{ports: [{{port: 80}}]}}}}"
+                ));
                 client.create(s).await.unwrap().spec.unwrap().cluster_ip
             })
         })
@@ -270,19 +300,35 @@ async fn binding_succeeds_once_and_bound_pods_are_deleted_gracefully() {
         assert_eq!(loser.code(), Code::FailedPrecondition);
         assert!(loser.message().contains("already assigned"), "{}", loser.message());
     }
-    let deleting: Pod = api.client.delete(DeleteRequest { namespace: "default".into(), name: "web".into(), ..Default::default() }).await.unwrap();
+    let deleting: Pod = api
+        .client
+        .delete(DeleteRequest { namespace: "default".into(), name: "web".into(), ..Default::default() })
+        .await
+        .unwrap();
     assert!(!deleting.metadata().deletion_timestamp.is_empty());
     assert_eq!(deleting.metadata().deletion_grace_period_seconds, Some(30));
     api.client.get::<Pod>("default", "web").await.expect("still there until the kubelet finishes");
     api.client
-        .delete::<Pod>(DeleteRequest { namespace: "default".into(), name: "web".into(), grace_period_seconds: Some(0), ..Default::default() })
+        .delete::<Pod>(DeleteRequest {
+            namespace: "default".into(),
+            name: "web".into(),
+            grace_period_seconds: Some(0),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(api.client.get::<Pod>("default", "web").await.unwrap_err().code(), Code::NotFound);
 
     api.client.create(pod("unbound", &[])).await.unwrap();
-    api.client.delete::<Pod>(DeleteRequest { namespace: "default".into(), name: "unbound".into(), ..Default::default() }).await.unwrap();
-    assert_eq!(api.client.get::<Pod>("default", "unbound").await.unwrap_err().code(), Code::NotFound, "unbound pods go at once");
+    api.client
+        .delete::<Pod>(DeleteRequest { namespace: "default".into(), name: "unbound".into(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(
+        api.client.get::<Pod>("default", "unbound").await.unwrap_err().code(),
+        Code::NotFound,
+        "unbound pods go at once"
+    );
 }
 
 #[tokio::test]
@@ -305,10 +351,21 @@ async fn nodes_keep_their_status_and_other_kinds_do_not() {
 #[tokio::test]
 async fn huge_objects_are_refused_with_the_limit() {
     let api = start().await;
+    // 1.6 MiB of environment: valid field by field, too big as a whole.
     let mut big = pod("big", &[]);
-    big.metadata_mut().annotations.insert("blob".into(), "x".repeat(2 << 20));
+    big.spec.as_mut().unwrap().containers[0].env = (0..16)
+        .map(|i| EnvVar { name: format!("V{i}"), value: "x".repeat(100 * 1024), ..Default::default() })
+        .collect();
     let error = api.client.create(big).await.unwrap_err();
-    assert!(matches!(error.code(), Code::ResourceExhausted | Code::InvalidArgument | Code::OutOfRange), "{error:?}");
+    assert_eq!(error.code(), Code::ResourceExhausted, "{error:?}");
+    assert!(error.message().contains("objects may be at most 1572864 bytes"), "{}", error.message());
+    // Past the gRPC message limit the request is refused before it is decoded.
+    let mut huge = pod("huge", &[]);
+    huge.metadata_mut().annotations.insert("blob".into(), "x".repeat(5 << 20));
+    let error = api.client.create(huge).await.unwrap_err();
+    assert_eq!(error.code(), Code::OutOfRange, "tonic's limit: {error:?}");
+    assert!(error.message().contains("too large"), "{}", error.message());
+    assert!(api.client.list::<Pod>(ListOptions::default()).await.unwrap().items().is_empty());
 }
 
 #[tokio::test]
@@ -321,4 +378,73 @@ async fn generate_name_gets_a_random_suffix() {
     let (a, b) = (a.metadata.unwrap().name, b.metadata.unwrap().name);
     assert!(a.starts_with("web-") && a.len() == 9, "{a}");
     assert_ne!(a, b);
+}
+
+#[tokio::test]
+async fn status_goes_through_its_own_call_and_updates_keep_it() {
+    let api = start().await;
+    let created = api.client.create(pod("web", &[("app", "web")])).await.unwrap();
+    let mut running = created.clone();
+    running.status = Some(PodStatus { phase: "Running".into(), pod_ip: "10.244.1.5".into(), ..Default::default() });
+    running.metadata_mut().labels.insert("sneaky".into(), "yes".into());
+    let after_status = api.client.update_status(running).await.unwrap();
+    assert_eq!(after_status.status.as_ref().unwrap().pod_ip, "10.244.1.5");
+    assert!(!after_status.metadata().labels.contains_key("sneaky"), "a status update changes only the status");
+
+    let mut relabelled = after_status.clone();
+    relabelled.status = None;
+    relabelled.metadata_mut().labels.insert("v".into(), "2".into());
+    let updated = api.client.update(relabelled).await.unwrap();
+    assert_eq!(updated.status.unwrap().phase, "Running", "an ordinary update keeps the status");
+    assert_eq!(updated.metadata.unwrap().generation, 1, "labels are not spec");
+}
+
+#[tokio::test]
+async fn health_and_metrics_are_served_over_http() {
+    let api = start().await;
+    api.client.create(pod("web", &[])).await.unwrap();
+    let get = |path: &'static str| {
+        let address = api.health_address.clone();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+            stream.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes()).await.unwrap();
+            let mut response = String::new();
+            stream.read_to_string(&mut response).await.unwrap();
+            response
+        }
+    };
+    let health = get("/healthz").await;
+    assert!(health.starts_with("HTTP/1.0 200") && health.ends_with("ok\n"), "{health}");
+    let metrics = get("/metrics").await;
+    assert!(
+        metrics.contains("rk_apiserver_requests_total{resource=\"pods\",verb=\"create\",code=\"Ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("rk_apiserver_watchers 0"), "{metrics}");
+}
+
+#[tokio::test]
+async fn two_apiservers_on_one_etcd_never_share_an_ip_or_node_port() {
+    let first = start().await;
+    let storage = rk_apiserver::storage::etcd::EtcdStorage::connect(&[first.etcd.endpoint()]).await.unwrap();
+    let second = common::serve_on(std::sync::Arc::new(storage), rk_apiserver::ServerConfig::default()).await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let client = if i % 2 == 0 { first.client.clone() } else { second.clone() };
+            tokio::spawn(async move {
+                let s: Service = object(&format!(
+                    "{{apiVersion: v1, kind: Service, metadata: {{name: s{i}}}, spec: {{type: NodePort, ports: [{{port: 80}}]}}}}"
+                ));
+                let spec = client.create(s).await.unwrap().spec.unwrap();
+                (spec.cluster_ip, spec.ports[0].node_port)
+            })
+        })
+        .collect();
+    let (mut ips, mut ports) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+    for task in tasks {
+        let (ip, port) = task.await.unwrap();
+        assert!(ips.insert(ip), "an IP was handed out twice");
+        assert!(ports.insert(port), "a node port was handed out twice");
+    }
 }

@@ -34,7 +34,10 @@ async fn connect(port: u16) -> Client {
 fn pod(name: String) -> Pod {
     Pod {
         metadata: Some(ObjectMeta { name, ..Default::default() }),
-        spec: Some(PodSpec { containers: vec![Container { name: "c".into(), image: "hello".into(), ..Default::default() }], ..Default::default() }),
+        spec: Some(PodSpec {
+            containers: vec![Container { name: "c".into(), image: "hello".into(), ..Default::default() }],
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }

@@ -13,7 +13,8 @@ use std::time::Duration;
 use tonic::Code;
 
 fn pod(name: &str) -> Pod {
-    let mut pod: Pod = object("{apiVersion: v1, kind: Pod, metadata: {name: x}, spec: {containers: [{name: c, image: hello}]}}");
+    let mut pod: Pod =
+        object("{apiVersion: v1, kind: Pod, metadata: {name: x}, spec: {containers: [{name: c, image: hello}]}}");
     pod.metadata_mut().name = name.to_string();
     pod
 }
@@ -26,7 +27,8 @@ async fn a_watcher_behind_the_cache_window_is_told_to_relist_and_then_sees_every
         api.client.create(pod(&format!("p{i}"))).await.unwrap();
     }
     // The cache keeps 10 events; wait until it has moved past old_rv.
-    let mut stream = api.client.watch::<Pod>(ListOptions { resource_version: old_rv.clone(), ..Default::default() }).await.unwrap();
+    let mut stream =
+        api.client.watch::<Pod>(ListOptions { resource_version: old_rv.clone(), ..Default::default() }).await.unwrap();
     let error = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap().unwrap().unwrap_err();
     assert_eq!(error.code(), Code::OutOfRange);
     assert!(error.message().contains("too old resource version"), "{}", error.message());
@@ -48,14 +50,16 @@ async fn a_list_at_a_compacted_revision_is_out_of_range() {
     api.client.create(pod("b")).await.unwrap();
     let storage = EtcdStorage::connect(&[api.etcd.endpoint()]).await.unwrap();
     storage.compact(storage.current_revision().await.unwrap()).await.unwrap();
-    let error = api.client.list::<Pod>(ListOptions { resource_version: old_rv, ..Default::default() }).await.unwrap_err();
+    let error =
+        api.client.list::<Pod>(ListOptions { resource_version: old_rv, ..Default::default() }).await.unwrap_err();
     assert_eq!(error.code(), Code::OutOfRange, "{error:?}");
     // Paging through a compacted revision fails the same way.
     let first = api.client.list::<Pod>(ListOptions { limit: 1, ..Default::default() }).await.unwrap();
     api.client.create(pod("c")).await.unwrap();
     storage.compact(storage.current_revision().await.unwrap()).await.unwrap();
     let token = first.list_meta().r#continue;
-    let error = api.client.list::<Pod>(ListOptions { limit: 1, r#continue: token, ..Default::default() }).await.unwrap_err();
+    let error =
+        api.client.list::<Pod>(ListOptions { limit: 1, r#continue: token, ..Default::default() }).await.unwrap_err();
     assert_eq!(error.code(), Code::OutOfRange);
     assert!(error.message().contains("continue token is too old"), "{}", error.message());
 }

@@ -24,12 +24,6 @@ pub fn reason(code: Code) -> &'static str {
 #[error("Error from server ({reason}): {message}", reason = reason(self.0.code()), message = self.0.message())]
 pub struct ServerError(pub Status);
 
-impl ServerError {
-    pub fn code(&self) -> Code {
-        self.0.code()
-    }
-}
-
 impl From<Status> for ServerError {
     fn from(status: Status) -> Self {
         ServerError(status)

@@ -1,7 +1,7 @@
 //! Kind names as users type them: `po`, `pod`, `pods`, `Pod`.
 
-use rk_proto::Resource;
 use rk_proto::v1::*;
+use rk_proto::Resource;
 
 /// (KIND, plural, singular, short names, namespaced) of every served kind, for api-resources.
 pub fn all() -> Vec<(&'static str, &'static str, &'static [&'static str], bool)> {

@@ -47,7 +47,12 @@ fn read_source(source: &str) -> anyhow::Result<Vec<(String, String)>> {
 fn read_file(path: &Path) -> anyhow::Result<(String, String)> {
     let meta = std::fs::metadata(path).with_context(|| format!("the path {:?} does not exist", path.display()))?;
     if meta.len() as usize > rk_proto::manifest::MAX_MANIFEST_BYTES {
-        anyhow::bail!("{} is {} bytes; manifests of at most {} bytes are accepted", path.display(), meta.len(), rk_proto::manifest::MAX_MANIFEST_BYTES);
+        anyhow::bail!(
+            "{} is {} bytes; manifests of at most {} bytes are accepted",
+            path.display(),
+            meta.len(),
+            rk_proto::manifest::MAX_MANIFEST_BYTES
+        );
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok((path.display().to_string(), text))

@@ -43,7 +43,10 @@ pub fn render_structured<T: Serialize>(value: &T, format: &Format) -> anyhow::Re
     Ok(match format {
         Format::Yaml => yaml_serde::to_string(&value)?,
         Format::Json => serde_json::to_string_pretty(&value)? + "\n",
-        Format::JsonPath(template) => print::jsonpath::render(template, &value).map_err(|e| anyhow::anyhow!("{e}"))?,
+        // Like kubectl's default --allow-missing-template-keys=true: a missing field prints nothing.
+        Format::JsonPath(template) => print::jsonpath::JsonPath::parse(template)
+            .and_then(|path| path.allow_missing_keys(true).execute(&value))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
         Format::Table { .. } | Format::Name => unreachable!("not a structured format"),
     })
 }

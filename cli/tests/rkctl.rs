@@ -62,12 +62,18 @@ fn create_get_describe_and_delete_a_pod() {
     assert!(lines[1].starts_with("web    0/1     Pending   0          "), "{table}");
     let wide = cluster.ok(&["get", "po", "-o", "wide"]);
     let header: Vec<&str> = wide.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"]);
+    assert_eq!(
+        header,
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"]
+    );
     assert!(cluster.ok(&["get", "pods", "--show-labels"]).contains("app=web"));
     assert_eq!(cluster.ok(&["get", "pod", "web", "-o", "name"]), "pod/web\n");
     assert_eq!(cluster.ok(&["get", "pods/web", "-o", "jsonpath={.spec.containers[0].image}"]), "hello:1.0");
     let yaml = cluster.ok(&["get", "pod", "web", "-o", "yaml"]);
-    assert!(yaml.contains("kind: Pod") && yaml.contains("restartPolicy: Always") && yaml.contains("resourceVersion:"), "{yaml}");
+    assert!(
+        yaml.contains("kind: Pod") && yaml.contains("restartPolicy: Always") && yaml.contains("resourceVersion:"),
+        "{yaml}"
+    );
     let json = cluster.ok(&["get", "pods", "-o", "json"]);
     let list: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(list["kind"], "List");
@@ -76,7 +82,9 @@ fn create_get_describe_and_delete_a_pod() {
     assert!(describe.contains("Name:") && describe.contains("web") && describe.contains("hello:1.0"), "{describe}");
 
     assert_eq!(cluster.fails(&["get", "pod", "nope"]), "Error from server (NotFound): pods \"nope\" not found\n");
-    assert!(cluster.fails(&["create", "-f", &file]).contains("Error from server (AlreadyExists): pods \"web\" already exists"));
+    assert!(cluster
+        .fails(&["create", "-f", &file])
+        .contains("Error from server (AlreadyExists): pods \"web\" already exists"));
     assert!(cluster.fails(&["get", "widgets"]).contains("doesn't have a resource type \"widgets\""));
     assert_eq!(cluster.ok(&["delete", "pod", "web"]), "pod \"web\" deleted\n");
     let empty = cluster.rkctl(&["get", "pods"]);
@@ -97,14 +105,30 @@ fn get_yaml_edit_and_update_round_trips_and_detects_conflicts() {
     // The same stale manifest again: its resourceVersion is no longer current.
     let stale = cluster.rkctl_stdin(&["replace", "-f", "-"], &edited.replace("replicas: 5", "replicas: 7"));
     assert!(!stale.status.success());
-    assert!(text(&stale.stderr).contains("Error from server (Conflict): Operation cannot be fulfilled on replicationcontrollers \"frontend\""), "{}", text(&stale.stderr));
-    assert_eq!(cluster.ok(&["get", "rc", "frontend", "-o", "jsonpath={.spec.replicas}"]), "5", "a failed update changes nothing");
+    assert!(
+        text(&stale.stderr).contains(
+            "Error from server (Conflict): Operation cannot be fulfilled on replicationcontrollers \"frontend\""
+        ),
+        "{}",
+        text(&stale.stderr)
+    );
+    assert_eq!(
+        cluster.ok(&["get", "rc", "frontend", "-o", "jsonpath={.spec.replicas}"]),
+        "5",
+        "a failed update changes nothing"
+    );
 
     let table = cluster.ok(&["get", "rc"]);
-    assert!(table.starts_with("NAME       DESIRED   CURRENT   READY   AGE\nfrontend   5         0         0       "), "{table}");
+    assert!(
+        table.starts_with("NAME       DESIRED   CURRENT   READY   AGE\nfrontend   5         0         0       "),
+        "{table}"
+    );
     assert_eq!(cluster.ok(&["scale", "rc", "frontend", "--replicas=1"]), "replicationcontroller/frontend scaled\n");
     assert_eq!(cluster.ok(&["get", "rc/frontend", "-o", "jsonpath={.spec.replicas}"]), "1");
-    assert_eq!(cluster.ok(&["apply", "-f", &cluster.write("rc2.yaml", RC)]), "replicationcontroller/frontend configured\n");
+    assert_eq!(
+        cluster.ok(&["apply", "-f", &cluster.write("rc2.yaml", RC)]),
+        "replicationcontroller/frontend configured\n"
+    );
     assert_eq!(cluster.ok(&["get", "rc/frontend", "-o", "jsonpath={.spec.replicas}"]), "2");
 }
 
@@ -133,14 +157,34 @@ fn an_invalid_manifest_is_rejected_whole() {
     let both = format!("{RC}---\n{typo}");
     let error = cluster.fails(&["create", "-f", &cluster.write("both.yaml", &both)]);
     assert!(error.contains("unknown field \"spec.containers[0].imagePullPolicyy\""), "{error}");
-    assert_eq!(text(&cluster.rkctl(&["get", "rc"]).stderr), "No resources found in default namespace.\n", "nothing was created");
+    assert_eq!(
+        text(&cluster.rkctl(&["get", "rc"]).stderr),
+        "No resources found in default namespace.\n",
+        "nothing was created"
+    );
     let lax = cluster.rkctl(&["create", "--validate=false", "-f", &cluster.write("typo.yaml", &typo)]);
     assert!(lax.status.success());
-    assert!(text(&lax.stderr).contains("warning") && text(&lax.stderr).contains("imagePullPolicyy"), "{}", text(&lax.stderr));
-    let old = cluster.fails(&["create", "-f", &cluster.write("old.yaml", &POD.replace("apiVersion: v1", "apiVersion: v1beta3"))]);
+    assert!(
+        text(&lax.stderr).contains("warning") && text(&lax.stderr).contains("imagePullPolicyy"),
+        "{}",
+        text(&lax.stderr)
+    );
+    let old = cluster.fails(&[
+        "create",
+        "-f",
+        &cluster.write("old.yaml", &POD.replace("apiVersion: v1", "apiVersion: v1beta3")),
+    ]);
     assert!(old.contains("rk serves apiVersion v1 only"), "{old}");
-    let invalid = cluster.fails(&["create", "-f", &cluster.write("bad.yaml", &POD.replace("containerPort: 8080", "containerPort: 0"))]);
-    assert!(invalid.contains("Error from server (Invalid): Pod \"web\" is invalid: spec.containers[0].ports[0].containerPort"), "{invalid}");
+    let invalid = cluster.fails(&[
+        "create",
+        "-f",
+        &cluster.write("bad.yaml", &POD.replace("containerPort: 8080", "containerPort: 0")),
+    ]);
+    assert!(
+        invalid
+            .contains("Error from server (Invalid): Pod \"web\" is invalid: spec.containers[0].ports[0].containerPort"),
+        "{invalid}"
+    );
 }
 
 #[test]
@@ -156,7 +200,13 @@ fn namespaces_all_namespaces_and_api_resources() {
     assert_eq!(cluster.ok(&["get", "pods", "-n", "team", "-o", "name"]), "pod/web\n");
     let resources = cluster.ok(&["api-resources"]);
     assert!(resources.starts_with("NAME"), "{resources}");
-    assert!(resources.contains("pods                     po           v1           true         Pod") || resources.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["pods", "po", "v1", "true", "Pod"]), "{resources}");
+    assert!(
+        resources.contains("pods                     po           v1           true         Pod")
+            || resources
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["pods", "po", "v1", "true", "Pod"]),
+        "{resources}"
+    );
     let missing_ns = cluster.fails(&["create", "-n", "nowhere", "-f", &cluster.write("pod2.yaml", POD)]);
     assert!(missing_ns.contains("namespaces \"nowhere\" not found"), "{missing_ns}");
 }
@@ -164,7 +214,8 @@ fn namespaces_all_namespaces_and_api_resources() {
 #[test]
 fn get_watch_prints_changes_as_they_happen() {
     let cluster = Cluster::up();
-    let mut watch = cluster.command().args(["get", "pods", "-w"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut watch =
+        cluster.command().args(["get", "pods", "-w"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let stdout = watch.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -14,7 +14,9 @@ const MAX_RESPONSE_BYTES: usize = 512 << 20;
 pub enum ConnectError {
     #[error("{0:?} is not a valid server address (expected host:port or http://host:port)")]
     BadAddress(String),
-    #[error("cannot connect to the rk apiserver at {0}: {1} (is it running? `rkctl cluster up` starts a local cluster)")]
+    #[error(
+        "cannot connect to the rk apiserver at {0}: {1} (is it running? `rkctl cluster up` starts a local cluster)"
+    )]
     Unreachable(String, String),
 }
 

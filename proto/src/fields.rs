@@ -55,7 +55,8 @@ mod tests {
 
     #[test]
     fn equality_and_inequality() {
-        let s = FieldSelector::parse("spec.nodeName=n1,status.phase!=Running", &["spec.nodeName", "status.phase"]).unwrap();
+        let s =
+            FieldSelector::parse("spec.nodeName=n1,status.phase!=Running", &["spec.nodeName", "status.phase"]).unwrap();
         assert!(s.matches(|f| if f == "spec.nodeName" { "n1".into() } else { "Pending".into() }));
         assert!(!s.matches(|f| if f == "spec.nodeName" { "n1".into() } else { "Running".into() }));
         let unbound = FieldSelector::parse("spec.nodeName=", &["spec.nodeName"]).unwrap();

@@ -42,9 +42,7 @@ pub struct SelectorError {
 impl LabelSelector {
     /// The equality selector of a ReplicationController or Service (`spec.selector`).
     pub fn from_map(map: &BTreeMap<String, String>) -> Self {
-        LabelSelector {
-            requirements: map.iter().map(|(k, v)| Requirement::Equals(k.clone(), v.clone())).collect(),
-        }
+        LabelSelector { requirements: map.iter().map(|(k, v)| Requirement::Equals(k.clone(), v.clone())).collect() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -104,10 +102,9 @@ fn parse_term(term: &str) -> Result<Requirement, String> {
     let words: Vec<&str> = term.splitn(2, char::is_whitespace).collect();
     if let [key, rest] = words[..] {
         let rest = rest.trim_start();
-        for (op, build) in [
-            ("notin", Requirement::NotIn as fn(String, BTreeSet<String>) -> Requirement),
-            ("in", Requirement::In),
-        ] {
+        for (op, build) in
+            [("notin", Requirement::NotIn as fn(String, BTreeSet<String>) -> Requirement), ("in", Requirement::In)]
+        {
             if let Some(set) = rest.strip_prefix(op) {
                 return Ok(build(checked_key(key)?, parse_set(set.trim())?));
             }
@@ -154,7 +151,9 @@ pub fn validate_label_key(key: &str) -> Result<(), String> {
             && prefix.len() <= 253
             && prefix.split('.').all(|part| is_name_part(part, 63) && !part.contains('_'));
         if !ok {
-            return Err(format!("label key prefix {prefix:?} must be a DNS subdomain (lowercase letters, digits, '-' and '.')"));
+            return Err(format!(
+                "label key prefix {prefix:?} must be a DNS subdomain (lowercase letters, digits, '-' and '.')"
+            ));
         }
     }
     if !is_name_part(name, 63) {

@@ -50,13 +50,34 @@ macro_rules! with_object {
 macro_rules! with_kind {
     ($kind:expr, $R:ident => $body:expr, otherwise $otherwise:expr) => {
         match $kind {
-            "Pod" => { type $R = $crate::v1::Pod; $body }
-            "ReplicationController" => { type $R = $crate::v1::ReplicationController; $body }
-            "Service" => { type $R = $crate::v1::Service; $body }
-            "Endpoints" => { type $R = $crate::v1::Endpoints; $body }
-            "Node" => { type $R = $crate::v1::Node; $body }
-            "Namespace" => { type $R = $crate::v1::Namespace; $body }
-            "Event" => { type $R = $crate::v1::Event; $body }
+            "Pod" => {
+                type $R = $crate::v1::Pod;
+                $body
+            }
+            "ReplicationController" => {
+                type $R = $crate::v1::ReplicationController;
+                $body
+            }
+            "Service" => {
+                type $R = $crate::v1::Service;
+                $body
+            }
+            "Endpoints" => {
+                type $R = $crate::v1::Endpoints;
+                $body
+            }
+            "Node" => {
+                type $R = $crate::v1::Node;
+                $body
+            }
+            "Namespace" => {
+                type $R = $crate::v1::Namespace;
+                $body
+            }
+            "Event" => {
+                type $R = $crate::v1::Event;
+                $body
+            }
             _ => $otherwise,
         }
     };
@@ -131,12 +152,9 @@ fn parse_documents(text: &str) -> Result<Vec<Value>, ManifestError> {
         return parse_yaml(text);
     }
     // JSON, or a YAML flow mapping like `{apiVersion: v1, ...}`: JSON's error wins if both fail.
-    serde_json::Deserializer::from_str(text)
-        .into_iter::<Value>()
-        .collect::<Result<Vec<_>, _>>()
-        .or_else(|json_error| {
-            parse_yaml(text).map_err(|_| ManifestError::Syntax { format: "JSON", message: json_error.to_string() })
-        })
+    serde_json::Deserializer::from_str(text).into_iter::<Value>().collect::<Result<Vec<_>, _>>().or_else(|json_error| {
+        parse_yaml(text).map_err(|_| ManifestError::Syntax { format: "JSON", message: json_error.to_string() })
+    })
 }
 
 fn parse_yaml(text: &str) -> Result<Vec<Value>, ManifestError> {
@@ -154,9 +172,9 @@ fn parse_yaml(text: &str) -> Result<Vec<Value>, ManifestError> {
 /// Kubernetes treats a null field as unset.
 fn strip_nulls(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect())
+        }
         Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
         other => other,
     }
@@ -173,7 +191,8 @@ fn decode_value(value: Value, location: &str, options: DecodeOptions, out: &mut 
         return Err(invalid(format!("kind is required; rk serves {}", KINDS.join(", "))));
     }
     if api_version != API_VERSION {
-        let found = if api_version.is_empty() { "no apiVersion".to_string() } else { format!("apiVersion {api_version:?}") };
+        let found =
+            if api_version.is_empty() { "no apiVersion".to_string() } else { format!("apiVersion {api_version:?}") };
         return Err(invalid(format!("{found} for kind {kind}: rk serves apiVersion {API_VERSION} only")));
     }
     if kind == "List" || (kind.ends_with("List") && KINDS.contains(&kind.trim_end_matches("List"))) {
@@ -191,9 +210,18 @@ fn decode_value(value: Value, location: &str, options: DecodeOptions, out: &mut 
     Ok(())
 }
 
-fn typed<R: Resource>(value: Value, location: &str, options: DecodeOptions, out: &mut Decoded) -> Result<R, ManifestError> {
+fn typed<R: Resource>(
+    value: Value,
+    location: &str,
+    options: DecodeOptions,
+    out: &mut Decoded,
+) -> Result<R, ManifestError> {
     let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-    let location = if name.is_empty() { format!("{location} ({})", R::KIND) } else { format!("{location} ({} {name:?})", R::KIND) };
+    let location = if name.is_empty() {
+        format!("{location} ({})", R::KIND)
+    } else {
+        format!("{location} ({} {name:?})", R::KIND)
+    };
     let mut unknown = Vec::new();
     let mut record_unknown = |path: serde_ignored::Path| unknown.push(path_text(&path));
     let ignoring = serde_ignored::Deserializer::new(value, &mut record_unknown);
@@ -209,7 +237,9 @@ fn typed<R: Resource>(value: Value, location: &str, options: DecodeOptions, out:
         let noun = if unknown.len() == 1 { "field" } else { "fields" };
         return Err(ManifestError::Invalid {
             location,
-            message: format!("unknown {noun} {fields} (check the spelling, or pass --validate=false to drop unknown fields)"),
+            message: format!(
+                "unknown {noun} {fields} (check the spelling, or pass --validate=false to drop unknown fields)"
+            ),
         });
     }
     out.warnings.push(format!("{location}: dropped unknown fields {fields}"));
@@ -223,7 +253,11 @@ fn path_text(path: &serde_ignored::Path) -> String {
         Path::Seq { parent, index } => format!("{}[{index}]", path_text(parent)),
         Path::Map { parent, key } => {
             let parent = path_text(parent);
-            if parent.is_empty() { key.clone() } else { format!("{parent}.{key}") }
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
         }
         Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => path_text(parent),
     }

@@ -143,7 +143,11 @@ fn pod_field(pod: &Pod, field: &str) -> String {
         "spec.restartPolicy" => pod.spec.as_ref().map(|s| s.restart_policy.clone()).unwrap_or_default(),
         _ => {
             let meta = pod.metadata();
-            if field == "metadata.name" { meta.name.clone() } else { meta.namespace.clone() }
+            if field == "metadata.name" {
+                meta.name.clone()
+            } else {
+                meta.namespace.clone()
+            }
         }
     }
 }

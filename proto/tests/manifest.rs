@@ -130,7 +130,10 @@ fn deep_nesting_is_refused() {
 
 #[test]
 fn huge_documents_are_refused_before_parsing() {
-    let huge = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {{a: \"{}\"}}\n", "x".repeat(MAX_MANIFEST_BYTES));
+    let huge = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {{a: \"{}\"}}\n",
+        "x".repeat(MAX_MANIFEST_BYTES)
+    );
     let message = refused_quickly(&huge);
     assert!(message.contains("manifests of at most"), "{message}");
 }

@@ -15,8 +15,14 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Range {
     /// Host addresses of an IPv4 CIDR (network and broadcast addresses excluded).
-    Ipv4 { first: u32, last: u32 },
-    Ports { first: u32, last: u32 },
+    Ipv4 {
+        first: u32,
+        last: u32,
+    },
+    Ports {
+        first: u32,
+        last: u32,
+    },
 }
 
 impl Range {

@@ -34,8 +34,7 @@ impl Registry<Pod> {
             if !spec.node_name.is_empty() {
                 return Err(ApiError::FailedPrecondition(format!(
                     "pod {}/{} is already assigned to node {:?}",
-                    pod_meta.namespace, meta.name,
-                    spec.node_name
+                    pod_meta.namespace, meta.name, spec.node_name
                 )));
             }
             spec.node_name = target.name.clone();
@@ -65,4 +64,3 @@ fn mark_scheduled(pod: &mut Pod) {
         ..Default::default()
     });
 }
-

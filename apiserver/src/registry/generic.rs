@@ -232,7 +232,12 @@ impl<R: Strategy> Registry<R> {
     fn check_size(&self, object: &R) -> Result<(), ApiError> {
         let size = object.encoded_len();
         if size > MAX_OBJECT_BYTES {
-            return Err(ApiError::TooLarge { kind: R::KIND, name: object.metadata().name.clone(), size, limit: MAX_OBJECT_BYTES });
+            return Err(ApiError::TooLarge {
+                kind: R::KIND,
+                name: object.metadata().name.clone(),
+                size,
+                limit: MAX_OBJECT_BYTES,
+            });
         }
         Ok(())
     }
@@ -244,7 +249,9 @@ impl<R: Strategy> Registry<R> {
         let namespace = &object.metadata().namespace;
         match self.storage.get(&keys::object_key::<Namespace>("", namespace)).await {
             Ok(_) => Ok(()),
-            Err(StorageError::NotFound { .. }) => Err(ApiError::NotFound { plural: "namespaces", name: namespace.clone() }),
+            Err(StorageError::NotFound { .. }) => {
+                Err(ApiError::NotFound { plural: "namespaces", name: namespace.clone() })
+            }
             Err(error) => Err(ApiError::from_storage(error, "namespaces", namespace)),
         }
     }
@@ -293,10 +300,9 @@ fn names<R: Resource>(object: &R) -> (String, String) {
 }
 
 pub(crate) fn parse_revision(text: &str) -> Result<i64, ApiError> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|rv| *rv >= 0)
-        .ok_or_else(|| ApiError::BadRequest(format!("resourceVersion {text:?} is not valid: expected a non-negative integer")))
+    text.parse::<i64>().ok().filter(|rv| *rv >= 0).ok_or_else(|| {
+        ApiError::BadRequest(format!("resourceVersion {text:?} is not valid: expected a non-negative integer"))
+    })
 }
 
 fn generate_name(prefix: &str) -> String {

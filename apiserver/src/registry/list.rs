@@ -36,7 +36,10 @@ pub async fn list<R: Resource>(
         }
     };
     if options.limit < 0 {
-        return Err(ApiError::BadRequest(format!("limit {} is not valid: expected 0 (no limit) or more", options.limit)));
+        return Err(ApiError::BadRequest(format!(
+            "limit {} is not valid: expected 0 (no limit) or more",
+            options.limit
+        )));
     }
     let limit = options.limit as usize;
     let mut items = Vec::new();
@@ -85,9 +88,9 @@ fn requested_revision(text: &str) -> Result<Revision, ApiError> {
 
 fn list_error(error: StorageError, paging: bool) -> ApiError {
     match error {
-        StorageError::Compacted { .. } if paging => {
-            ApiError::Expired("the continue token is too old: its revision was compacted; list again from the start".into())
-        }
+        StorageError::Compacted { .. } if paging => ApiError::Expired(
+            "the continue token is too old: its revision was compacted; list again from the start".into(),
+        ),
         other => ApiError::from_storage(other, "list", ""),
     }
 }
@@ -97,9 +100,7 @@ fn encode_token(token: &ContinueToken) -> String {
 }
 
 fn decode_token(text: &str) -> Result<ContinueToken, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| ApiError::BadRequest("the continue token is not valid: pass the token from the previous list".into()))
+    URL_SAFE_NO_PAD.decode(text).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).ok_or_else(|| {
+        ApiError::BadRequest("the continue token is not valid: pass the token from the previous list".into())
+    })
 }

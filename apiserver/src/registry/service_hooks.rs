@@ -85,7 +85,11 @@ impl Hooks<Service> for ServiceHooks {
         let allocated_ip = match spec.cluster_ip.as_str() {
             "None" => None,
             "" => {
-                let ip = self.cluster_ips.allocate_any(&who).await.map_err(|e| e.into_api_error(&name, "spec.clusterIP".into(), ""))?;
+                let ip = self
+                    .cluster_ips
+                    .allocate_any(&who)
+                    .await
+                    .map_err(|e| e.into_api_error(&name, "spec.clusterIP".into(), ""))?;
                 spec.cluster_ip = Ipv4Addr::from(ip).to_string();
                 Some(ip)
             }
@@ -93,7 +97,10 @@ impl Hooks<Service> for ServiceHooks {
                 let ip = requested.parse::<Ipv4Addr>().map(u32::from).map_err(|_| {
                     ApiError::BadRequest(format!("spec.clusterIP {requested:?} is not an IPv4 address"))
                 })?;
-                self.cluster_ips.allocate(ip, &who).await.map_err(|e| e.into_api_error(&name, "spec.clusterIP".into(), requested))?;
+                self.cluster_ips
+                    .allocate(ip, &who)
+                    .await
+                    .map_err(|e| e.into_api_error(&name, "spec.clusterIP".into(), requested))?;
                 Some(ip)
             }
         };

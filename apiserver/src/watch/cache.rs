@@ -135,7 +135,12 @@ async fn follow<R: Resource>(cache: std::sync::Weak<WatchCache<R>>, storage: Arc
     }
 }
 
-async fn handle_watch_error<R: Resource>(cache: &WatchCache<R>, storage: &dyn Storage, prefix: &str, error: StorageError) {
+async fn handle_watch_error<R: Resource>(
+    cache: &WatchCache<R>,
+    storage: &dyn Storage,
+    prefix: &str,
+    error: StorageError,
+) {
     tracing::warn!(%prefix, %error, "storage watch failed; re-watching");
     if matches!(error, StorageError::Compacted { .. }) {
         // Events were lost: watchers behind the current revision must relist.

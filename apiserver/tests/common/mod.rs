@@ -1,4 +1,6 @@
 //! An apiserver on a real etcd, served in-process on port-0 listeners.
+// Each test binary includes this module and uses a different part of it.
+#![allow(dead_code)]
 
 use rk_apiserver::storage::etcd::EtcdStorage;
 use rk_apiserver::{serve, ServerConfig};
@@ -10,7 +12,6 @@ use tokio::sync::oneshot;
 
 pub struct TestApi {
     pub client: Client,
-    pub address: String,
     pub health_address: String,
     pub etcd: TestEtcd,
     _stop: oneshot::Sender<()>,
@@ -36,12 +37,22 @@ pub async fn start_with(config: ServerConfig) -> TestApi {
         .expect("apiserver serves");
     });
     let client = Client::connect(&address).await.expect("apiserver reachable");
-    TestApi { client, address, health_address, etcd, _stop: stop }
+    TestApi { client, health_address, etcd, _stop: stop }
+}
+
+/// Another apiserver on the same storage, serving until the test ends.
+pub async fn serve_on(storage: Arc<dyn rk_apiserver::storage::Storage>, config: ServerConfig) -> Client {
+    let grpc = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = grpc.local_addr().unwrap().to_string();
+    tokio::spawn(serve(storage, config, grpc, http, std::future::pending()));
+    Client::connect(&address).await.expect("second apiserver reachable")
 }
 
 /// Parses a manifest into one typed object.
 pub fn object<R: rk_proto::Resource>(yaml: &str) -> R {
     let decoded = rk_proto::decode_manifests(yaml, Default::default()).expect("test manifest decodes");
-    let value = rk_proto::with_object!(decoded.objects.into_iter().next().unwrap(), o => serde_json::to_value(o).unwrap());
+    let value =
+        rk_proto::with_object!(decoded.objects.into_iter().next().unwrap(), o => serde_json::to_value(o).unwrap());
     serde_json::from_value(value).unwrap()
 }

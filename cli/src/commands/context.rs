@@ -42,6 +42,10 @@ impl Context {
 
     /// The namespace to list in: "" for all namespaces (-A) or cluster-scoped kinds.
     pub fn list_namespace<R: Resource>(&self) -> String {
-        if self.all_namespaces { String::new() } else { self.namespace_for::<R>() }
+        if self.all_namespaces {
+            String::new()
+        } else {
+            self.namespace_for::<R>()
+        }
     }
 }

@@ -6,7 +6,7 @@ use crate::errors::ServerError;
 use crate::manifests;
 use rk_client::KindClient;
 use rk_proto::v1::{DeleteRequest, ListOptions};
-use rk_proto::{with_kind, with_object, Resource, ResourceList};
+use rk_proto::{with_kind, with_object, ResourceList};
 
 #[derive(clap::Args, Debug)]
 pub struct DeleteArgs {
@@ -63,7 +63,10 @@ pub async fn run(ctx: &Context, args: DeleteArgs) -> anyhow::Result<()> {
         }
         let target = parse_target(&args.args)?;
         if target.names.is_empty() && args.selector.is_none() && !args.all {
-            anyhow::bail!("resource(s) were provided, but no name was specified; use --all to delete every {}", target.kind);
+            anyhow::bail!(
+                "resource(s) were provided, but no name was specified; use --all to delete every {}",
+                target.kind
+            );
         }
         failures = with_kind!(target.kind, R => delete_kind::<R>(ctx, &target.names, args.selector.as_deref(), &request).await?,
             otherwise unreachable!("resolved kinds are served"));

@@ -33,11 +33,19 @@ pub async fn run(ctx: &Context, args: DescribeArgs) -> anyhow::Result<()> {
     }
 }
 
-async fn describe<R: KindClient + Describe>(ctx: &Context, names: &[String], selector: Option<&str>) -> anyhow::Result<()> {
+async fn describe<R: KindClient + Describe>(
+    ctx: &Context,
+    names: &[String],
+    selector: Option<&str>,
+) -> anyhow::Result<()> {
     let client = ctx.client().await?;
     let namespace = ctx.namespace_for::<R>();
     let objects: Vec<R> = if names.is_empty() {
-        let options = ListOptions { namespace: ctx.list_namespace::<R>(), label_selector: selector.unwrap_or_default().into(), ..Default::default() };
+        let options = ListOptions {
+            namespace: ctx.list_namespace::<R>(),
+            label_selector: selector.unwrap_or_default().into(),
+            ..Default::default()
+        };
         client.list::<R>(options).await.map_err(ServerError)?.into_items()
     } else {
         let mut objects = Vec::new();
@@ -60,7 +68,8 @@ async fn describe_one<R: KindClient + Describe>(client: &Client, object: &R) -> 
     let value = serde_json::to_value(object)?;
     let pods = match R::KIND {
         "ReplicationController" => {
-            let selector: BTreeMap<String, String> = serde_json::from_value(value["spec"]["selector"].clone()).unwrap_or_default();
+            let selector: BTreeMap<String, String> =
+                serde_json::from_value(value["spec"]["selector"].clone()).unwrap_or_default();
             list_pods(client, &meta.namespace, &LabelSelector::from_map(&selector).to_string(), "").await?
         }
         "Node" => list_pods(client, "", "", &format!("spec.nodeName={}", meta.name)).await?,
@@ -70,12 +79,18 @@ async fn describe_one<R: KindClient + Describe>(client: &Client, object: &R) -> 
         "Service" => client.get::<Endpoints>(&meta.namespace, &meta.name).await.ok(),
         _ => None,
     };
-    let context = DescribeContext { now: chrono::Utc::now(), events: Some(&events), pods: &pods, endpoints: endpoints.as_ref() };
+    let context =
+        DescribeContext { now: chrono::Utc::now(), events: Some(&events), pods: &pods, endpoints: endpoints.as_ref() };
     Ok(object.describe(&context))
 }
 
 async fn list_pods(client: &Client, namespace: &str, labels: &str, fields: &str) -> anyhow::Result<Vec<Pod>> {
-    let options = ListOptions { namespace: namespace.into(), label_selector: labels.into(), field_selector: fields.into(), ..Default::default() };
+    let options = ListOptions {
+        namespace: namespace.into(),
+        label_selector: labels.into(),
+        field_selector: fields.into(),
+        ..Default::default()
+    };
     Ok(client.list::<Pod>(options).await.map_err(ServerError)?.into_items())
 }
 

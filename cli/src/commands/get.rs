@@ -8,7 +8,7 @@ use crate::print::{no_resources_message, Columns, TableOptions, TablePrinter};
 use futures::StreamExt;
 use rk_client::KindClient;
 use rk_proto::v1::ListOptions;
-use rk_proto::{with_kind, Resource, ResourceList};
+use rk_proto::{with_kind, ResourceList};
 use tonic::Code;
 
 #[derive(clap::Args, Debug)]
@@ -67,7 +67,12 @@ pub async fn run(ctx: &Context, args: GetArgs) -> anyhow::Result<()> {
         otherwise unreachable!("resolved kinds are served"))
 }
 
-async fn get<R: KindClient + Columns>(ctx: &Context, args: &GetArgs, names: &[String], format: &Format) -> anyhow::Result<()> {
+async fn get<R: KindClient + Columns>(
+    ctx: &Context,
+    args: &GetArgs,
+    names: &[String],
+    format: &Format,
+) -> anyhow::Result<()> {
     let client = ctx.client().await?;
     let (items, resource_version) = if names.is_empty() {
         let options = ListOptions {
@@ -141,10 +146,14 @@ async fn follow<R: KindClient + Columns>(
             ..Default::default()
         };
         let mut stream = client.watch::<R>(options).await.map_err(ServerError)?;
+        let mut too_old = false;
         while let Some(event) = stream.next().await {
             let event = match event {
                 Ok(event) => event,
-                Err(status) if status.code() == Code::OutOfRange => break,
+                Err(status) if status.code() == Code::OutOfRange => {
+                    too_old = true;
+                    break;
+                }
                 Err(status) => return Err(ServerError(status).into()),
             };
             let (_, Some(object)) = R::into_watch_parts(event) else { continue };
@@ -155,11 +164,10 @@ async fn follow<R: KindClient + Columns>(
                 structured => print!("{}", output::render_structured(&object, structured)?),
             }
         }
-        // The stream ended (server restart or too old): relist to resume without a gap.
-        let list = client
-            .list::<R>(ListOptions { namespace: ctx.list_namespace::<R>(), ..Default::default() })
-            .await
-            .map_err(ServerError)?;
-        resource_version = list.list_meta().resource_version;
+        if too_old {
+            // Events were missed: relist to learn where to resume, as kubectl's reflector does.
+            let options = ListOptions { namespace: ctx.list_namespace::<R>(), ..Default::default() };
+            resource_version = client.list::<R>(options).await.map_err(ServerError)?.list_meta().resource_version;
+        }
     }
 }

@@ -5,7 +5,7 @@ use crate::errors::ServerError;
 use crate::kinds;
 use crate::output::kind_slash_name;
 use rk_client::KindClient;
-use rk_proto::{with_kind, Resource};
+use rk_proto::with_kind;
 use std::collections::BTreeMap;
 use tonic::Code;
 
@@ -56,7 +56,13 @@ fn parse_change(arg: &str) -> anyhow::Result<Change> {
     }
 }
 
-async fn apply<R: KindClient>(ctx: &Context, name: &str, changes: &[Change], which: Which, overwrite: bool) -> anyhow::Result<()> {
+async fn apply<R: KindClient>(
+    ctx: &Context,
+    name: &str,
+    changes: &[Change],
+    which: Which,
+    overwrite: bool,
+) -> anyhow::Result<()> {
     let client = ctx.client().await?;
     let namespace = ctx.namespace_for::<R>();
     for _ in 0..5 {

@@ -18,7 +18,8 @@ pub struct ScaleArgs {
 
 pub async fn run(ctx: &Context, args: ScaleArgs) -> anyhow::Result<()> {
     let (kind, name) = match args.target.as_slice() {
-        [one] => kinds::split_kind_name(one).ok_or_else(|| anyhow::anyhow!("expected TYPE/NAME or TYPE NAME, got {one:?}"))??,
+        [one] => kinds::split_kind_name(one)
+            .ok_or_else(|| anyhow::anyhow!("expected TYPE/NAME or TYPE NAME, got {one:?}"))??,
         [kind, name] => (kinds::resolve(kind)?, name.clone()),
         _ => unreachable!("clap enforces 1 or 2 arguments"),
     };

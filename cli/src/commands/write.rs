@@ -5,7 +5,7 @@ use crate::errors::ServerError;
 use crate::manifests;
 use crate::output::kind_slash_name;
 use rk_client::KindClient;
-use rk_proto::{with_object, Resource};
+use rk_proto::with_object;
 use tonic::Code;
 
 #[derive(clap::Args, Debug)]
@@ -45,7 +45,12 @@ pub async fn run(ctx: &Context, args: WriteArgs, mode: Mode) -> anyhow::Result<(
     Ok(())
 }
 
-async fn write_one<R: KindClient>(ctx: &Context, client: &rk_client::Client, mut object: R, mode: Mode) -> Result<String, ServerError> {
+async fn write_one<R: KindClient>(
+    ctx: &Context,
+    client: &rk_client::Client,
+    mut object: R,
+    mode: Mode,
+) -> Result<String, ServerError> {
     if R::NAMESPACED && object.metadata().namespace.is_empty() {
         object.metadata_mut().namespace = ctx.namespace_for::<R>();
     }

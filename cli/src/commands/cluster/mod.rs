@@ -38,9 +38,8 @@ async fn up(ctx: &Context, args: components::UpArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("logs"))?;
     let components = components::plan(&args, dir)?;
     args.save(dir)?;
-    let bar = ProgressBar::new(components.len() as u64).with_style(
-        ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg}").expect("valid template"),
-    );
+    let bar = ProgressBar::new(components.len() as u64)
+        .with_style(ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg}").expect("valid template"));
     bar.enable_steady_tick(Duration::from_millis(100));
     for component in &components {
         if process::running(dir, component.name).is_some() {

@@ -8,11 +8,9 @@ mod pod;
 mod replication_controller;
 mod service;
 
-pub use endpoints::format_endpoints;
-pub use node::{node_roles, node_status};
-pub use pod::PodSummary;
+pub(crate) use endpoints::format_endpoints;
+pub(crate) use node::node_roles;
 pub(crate) use service::service_type;
-pub use service::{service_external_ip, service_ports};
 
 use chrono::{DateTime, Utc};
 use rk_proto::Resource;

@@ -53,16 +53,15 @@ impl JsonPath {
     }
 }
 
-/// Parses `template` and runs it over `data`; a missing field is an error.
-/// kubectl prints no newline after the result, and neither does this.
-pub fn render(template: &str, data: &Value) -> Result<String, JsonPathError> {
-    JsonPath::parse(template)?.execute(data)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Parses `template` and runs it over `data`; a missing field is an error.
+    fn render(template: &str, data: &Value) -> Result<String, JsonPathError> {
+        JsonPath::parse(template)?.execute(data)
+    }
 
     fn pods() -> Value {
         json!({
