@@ -241,3 +241,63 @@ fn get_watch_prints_changes_as_they_happen() {
     watch.kill().unwrap();
     watch.wait().unwrap();
 }
+
+#[test]
+fn directories_delete_by_file_and_all_server_flags_and_describe() {
+    let cluster = Cluster::up();
+    let dir = cluster.dir.path().join("manifests");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a-rc.yaml"), RC).unwrap();
+    std::fs::write(dir.join("b-svc.json"), r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"frontend"},"spec":{"selector":{"app":"frontend"},"ports":[{"port":80,"targetPort":8080}]}}"#).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a manifest").unwrap();
+    let dir = dir.display().to_string();
+    assert_eq!(
+        cluster.ok(&["create", "-f", &dir]),
+        "replicationcontroller/frontend created\nservice/frontend created\n"
+    );
+    let services = cluster.ok(&["get", "svc"]);
+    assert!(services.starts_with("NAME       TYPE        CLUSTER-IP"), "{services}");
+    assert!(services.contains("ClusterIP   10.96.") && services.contains("<none>        80/TCP"), "{services}");
+    let node = "{apiVersion: v1, kind: Node, metadata: {name: node1, labels: {disktype: ssd}}, status: {conditions: [{type: Ready, status: 'True'}], capacity: {cpu: 2, memory: 2Gi, pods: 110}}}";
+    cluster.ok(&["create", "-f", &cluster.write("node.yaml", node)]);
+    let nodes = cluster.ok(&["get", "no"]);
+    assert!(nodes.starts_with("NAME    STATUS   ROLES    AGE   VERSION\nnode1   Ready    <none>   "), "{nodes}");
+    for (kind, name, expect) in
+        [("rc", "frontend", "Replicas:"), ("svc", "frontend", "IP:"), ("node", "node1", "disktype=ssd")]
+    {
+        let text = cluster.ok(&["describe", kind, name]);
+        assert!(text.contains(expect), "describe {kind}: {text}");
+    }
+
+    // The server from the flag or the environment beats the config file.
+    let server = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(cluster.dir.path().join("config.json")).unwrap(),
+    )
+    .unwrap()["server"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let via_env = std::process::Command::new(common::rkctl_binary())
+        .env("RK_SERVER", &server)
+        .env("RK_STATE_DIR", "/nonexistent")
+        .args(["get", "rc", "-o", "name"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&via_env.stdout), "replicationcontroller/frontend\n");
+    let wrong = cluster.rkctl(&["--server", "127.0.0.1:1", "get", "rc"]);
+    assert!(
+        text(&wrong.stderr).contains("cannot connect to the rk apiserver at http://127.0.0.1:1"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    assert!(cluster.ok(&["version"]).contains("Client Version: rkctl"));
+
+    assert_eq!(
+        cluster.ok(&["delete", "-f", &dir]),
+        "replicationcontroller \"frontend\" deleted\nservice \"frontend\" deleted\n"
+    );
+    cluster.ok(&["create", "-f", &cluster.write("pod.yaml", POD)]);
+    cluster.ok(&["create", "-f", &cluster.write("pod2.yaml", &POD.replace("name: web", "name: web2"))]);
+    assert!(cluster.fails(&["delete", "pods"]).contains("--all"));
+    assert_eq!(cluster.ok(&["delete", "pods", "--all"]), "pod \"web\" deleted\npod \"web2\" deleted\n");
+}

@@ -1,12 +1,24 @@
 //! Binding a pod to a node: succeeds only while the pod is unbound, so two
 //! schedulers racing for one pod can never both win.
 
-use super::generic::{parse_revision, Registry};
+use super::generic::Registry;
 use super::{codec, keys};
 use crate::error::ApiError;
-use crate::storage::StorageError;
+use crate::storage::{guaranteed_update, StorageError};
 use rk_proto::v1::{Binding, Pod, PodCondition};
 use rk_proto::Resource;
+
+/// Why a bind attempt stopped: the pod's state refuses it, or storage failed.
+enum BindError {
+    Refused(ApiError),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for BindError {
+    fn from(error: StorageError) -> Self {
+        BindError::Storage(error)
+    }
+}
 
 impl Registry<Pod> {
     pub async fn bind(&self, binding: Binding) -> Result<Pod, ApiError> {
@@ -18,40 +30,42 @@ impl Registry<Pod> {
                 meta.name
             )));
         }
-        loop {
-            let mut pod = self.get(&meta.namespace, &meta.name).await?;
-            let pod_meta = pod.metadata().clone();
-            if !meta.uid.is_empty() && meta.uid != pod_meta.uid {
-                return Err(ApiError::Conflict { plural: "pods", name: meta.name });
-            }
-            if !pod_meta.deletion_timestamp.is_empty() {
-                return Err(ApiError::FailedPrecondition(format!(
-                    "pod {}/{} is being deleted",
-                    pod_meta.namespace, pod_meta.name
-                )));
-            }
-            let spec = pod.spec.get_or_insert_with(Default::default);
-            if !spec.node_name.is_empty() {
-                return Err(ApiError::FailedPrecondition(format!(
-                    "pod {}/{} is already assigned to node {:?}",
-                    pod_meta.namespace, meta.name, spec.node_name
-                )));
-            }
-            spec.node_name = target.name.clone();
+        let namespace = if meta.namespace.is_empty() { "default" } else { meta.namespace.as_str() };
+        let key = keys::object_key::<Pod>(namespace, &meta.name);
+        let result = guaranteed_update(&*self.storage, &key, |current| {
+            let mut pod: Pod = codec::decode(&current.value, current.mod_revision)
+                .map_err(|e| BindError::Refused(ApiError::Unavailable(format!("corrupt pod: {e}"))))?;
+            check_bindable(&pod, &meta.uid, &target.name).map_err(BindError::Refused)?;
+            pod.spec.get_or_insert_with(Default::default).node_name = target.name.clone();
             mark_scheduled(&mut pod);
-            let revision = parse_revision(&pod.metadata().resource_version)?;
-            let key = keys::object_key::<Pod>(&pod.metadata().namespace, &meta.name);
-            match self.storage.update(&key, codec::encode(&pod), revision).await {
-                Ok(new_revision) => {
-                    pod.metadata_mut().resource_version = new_revision.to_string();
-                    return Ok(pod);
-                }
-                // The pod changed meanwhile (perhaps bound by someone else): look again.
-                Err(StorageError::Conflict { .. }) => continue,
-                Err(error) => return Err(ApiError::from_storage(error, "pods", &meta.name)),
-            }
+            Ok(codec::encode(&pod))
+        })
+        .await;
+        match result {
+            Ok(stored) => codec::decode(&stored.value, stored.mod_revision)
+                .map_err(|e| ApiError::Unavailable(format!("corrupt pod: {e}"))),
+            Err(BindError::Refused(error)) => Err(error),
+            Err(BindError::Storage(error)) => Err(ApiError::from_storage(error, "pods", &meta.name)),
         }
     }
+}
+
+fn check_bindable(pod: &Pod, uid: &str, node: &str) -> Result<(), ApiError> {
+    let meta = pod.metadata();
+    if !uid.is_empty() && uid != meta.uid {
+        return Err(ApiError::Conflict { plural: "pods", name: meta.name.clone() });
+    }
+    if !meta.deletion_timestamp.is_empty() {
+        return Err(ApiError::FailedPrecondition(format!("pod {}/{} is being deleted", meta.namespace, meta.name)));
+    }
+    let bound_to = pod.spec.as_ref().map(|s| s.node_name.as_str()).unwrap_or_default();
+    if !bound_to.is_empty() {
+        return Err(ApiError::FailedPrecondition(format!(
+            "pod {}/{} is already assigned to node {bound_to:?} (binding to {node:?} refused)",
+            meta.namespace, meta.name
+        )));
+    }
+    Ok(())
 }
 
 fn mark_scheduled(pod: &mut Pod) {
