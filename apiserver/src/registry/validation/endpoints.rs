@@ -2,7 +2,7 @@
 //! endpoints controller (or by hand for a service without a selector).
 
 use super::common::{check_enum, check_ipv4, check_name, check_port, Errors, NameFormat, PROTOCOLS};
-use super::meta::{validate_meta, validate_meta_update};
+use super::meta::validate_meta;
 use crate::registry::field_error::FieldError;
 use crate::registry::strategy::Strategy;
 use rk_proto::v1::{EndpointAddress, EndpointSubset, Endpoints};
@@ -25,21 +25,9 @@ impl Strategy for Endpoints {
         errs
     }
 
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut errs = self.validate();
-        errs.extend(validate_meta_update(self, old));
-        errs
-    }
-
-    fn spec_changed(&self, old: &Self) -> bool {
-        self.subsets != old.subsets
-    }
-
-    /// Endpoints have no status.
-    fn keep_status(&mut self, _old: &Self) {}
-
-    /// Endpoints have no status, so there is no status update to keep the subsets from.
-    fn keep_spec(&mut self, _old: &Self) {}
+    // The subsets play the spec. Endpoints have no status, so there is no
+    // status to keep, nor a status update to keep the subsets from.
+    spec_and_status!(spec: subsets, no status);
 }
 
 fn validate_subset(errs: &mut Errors, path: &str, subset: &EndpointSubset) {
@@ -92,17 +80,11 @@ fn validate_address(errs: &mut Errors, path: &str, address: &EndpointAddress) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::validation::testing::{fields, from_json};
+    use crate::registry::validation::testing::{fields, web};
     use serde_json::json;
 
     fn endpoints(subsets: serde_json::Value) -> Endpoints {
-        let mut endpoints: Endpoints = from_json(json!({
-            "apiVersion": "v1", "kind": "Endpoints",
-            "metadata": {"name": "web", "namespace": "default"},
-            "subsets": subsets
-        }));
-        endpoints.apply_defaults();
-        endpoints
+        web("Endpoints", "subsets", subsets)
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Events: what happened to which object. They have neither spec nor status.
 
 use super::common::{check_enum, check_non_negative, Errors, NameFormat};
-use super::meta::{validate_meta, validate_meta_update};
+use super::meta::validate_meta;
 use crate::registry::field_error::FieldError;
 use crate::registry::strategy::Strategy;
 use rk_proto::v1::{Event, ObjectReference};
@@ -30,22 +30,9 @@ impl Strategy for Event {
         errs
     }
 
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut errs = self.validate();
-        errs.extend(validate_meta_update(self, old));
-        errs
-    }
-
-    /// Events have no spec, so an update never bumps their generation.
-    fn spec_changed(&self, _old: &Self) -> bool {
-        false
-    }
-
-    /// Events have no status.
-    fn keep_status(&mut self, _old: &Self) {}
-
-    /// Events have no status, so there is no status update to keep anything from.
-    fn keep_spec(&mut self, _old: &Self) {}
+    // Events have no spec, so an update never bumps their generation, and no
+    // status, so there is nothing to keep in an update.
+    spec_and_status!(no spec, no status);
 }
 
 /// An event about a namespaced object lives in that object's namespace; one
@@ -69,32 +56,26 @@ fn validate_involved_object(errs: &mut Errors, object: &ObjectReference, event_n
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::validation::testing::{fields, from_json};
+    use crate::registry::validation::testing::{defaulted, fields};
     use serde_json::json;
-
-    fn event(value: serde_json::Value) -> Event {
-        let mut event: Event = from_json(value);
-        event.apply_defaults();
-        event
-    }
 
     #[test]
     fn a_valid_event_gets_count_and_type() {
-        let ev = event(json!({"apiVersion": "v1", "kind": "Event",
+        let ev = defaulted::<Event>(json!({"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": "web-0.17a8c2", "namespace": "default"},
             "involvedObject": {"kind": "Pod", "name": "web-0", "namespace": "default"},
             "reason": "Scheduled", "message": "assigned default/web-0 to node-1",
             "source": {"component": "scheduler"}}));
         assert_eq!((ev.count, ev.r#type.as_str()), (1, "Normal"));
         assert_eq!(ev.validate(), []);
-        let about_node = event(json!({"metadata": {"name": "node-1.1", "namespace": "default"},
+        let about_node = defaulted::<Event>(json!({"metadata": {"name": "node-1.1", "namespace": "default"},
             "involvedObject": {"kind": "Node", "name": "node-1"}, "type": "Warning", "count": 4}));
         assert_eq!(about_node.validate(), []);
     }
 
     #[test]
     fn every_problem_is_reported() {
-        let ev = event(json!({"metadata": {"name": "e", "namespace": "default"},
+        let ev = defaulted::<Event>(json!({"metadata": {"name": "e", "namespace": "default"},
             "involvedObject": {"namespace": "other"}, "type": "Error", "count": -2}));
         let errs = ev.validate();
         assert_eq!(
@@ -102,13 +83,13 @@ mod tests {
             ["involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "type", "count"]
         );
         assert!(errs[3].message.contains("\"Normal\", \"Warning\""));
-        let errs = event(json!({"metadata": {"name": "e", "namespace": "default"}})).validate();
+        let errs = defaulted::<Event>(json!({"metadata": {"name": "e", "namespace": "default"}})).validate();
         assert_eq!(fields(&errs), ["involvedObject"]);
     }
 
     #[test]
     fn updates_keep_identity() {
-        let old = event(json!({"metadata": {"name": "e", "namespace": "default"},
+        let old = defaulted::<Event>(json!({"metadata": {"name": "e", "namespace": "default"},
             "involvedObject": {"kind": "Pod", "name": "web-0", "namespace": "default"}}));
         let mut new = old.clone();
         new.count = 2;

@@ -2,7 +2,7 @@
 //! part of service DNS names (`web.team-a.svc`).
 
 use super::common::{check_enum, Errors, NameFormat};
-use super::meta::{validate_meta, validate_meta_update};
+use super::meta::validate_meta;
 use crate::registry::field_error::FieldError;
 use crate::registry::strategy::Strategy;
 use rk_proto::labels::validate_label_key;
@@ -27,23 +27,7 @@ impl Strategy for Namespace {
         errs
     }
 
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut errs = self.validate();
-        errs.extend(validate_meta_update(self, old));
-        errs
-    }
-
-    fn spec_changed(&self, old: &Self) -> bool {
-        self.spec != old.spec
-    }
-
-    fn keep_status(&mut self, old: &Self) {
-        self.status = old.status.clone();
-    }
-
-    fn keep_spec(&mut self, old: &Self) {
-        self.spec = old.spec.clone();
-    }
+    spec_and_status!();
 }
 
 /// Finalizers are qualified names, like label keys (`kubernetes`, `example.com/cleanup`).
@@ -59,18 +43,12 @@ fn validate_finalizers(errs: &mut Errors, namespace: &Namespace) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::validation::testing::{fields, from_json};
+    use crate::registry::validation::testing::{defaulted, fields};
     use serde_json::json;
-
-    fn namespace(value: serde_json::Value) -> Namespace {
-        let mut namespace: Namespace = from_json(value);
-        namespace.apply_defaults();
-        namespace
-    }
 
     #[test]
     fn a_valid_namespace_is_active() {
-        let ns = namespace(json!({"apiVersion": "v1", "kind": "Namespace",
+        let ns = defaulted::<Namespace>(json!({"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": "team-a", "labels": {"team": "a"}}, "spec": {"finalizers": ["kubernetes"]}}));
         assert_eq!(ns.status.as_ref().unwrap().phase, "Active");
         assert_eq!(ns.validate(), []);
@@ -78,7 +56,7 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported() {
-        let ns = namespace(json!({"metadata": {"name": "team.a", "namespace": "default"},
+        let ns = defaulted::<Namespace>(json!({"metadata": {"name": "team.a", "namespace": "default"},
             "spec": {"finalizers": ["bad finalizer"]}, "status": {"phase": "Gone"}}));
         let errs = ns.validate();
         assert_eq!(fields(&errs), ["metadata.name", "metadata.namespace", "spec.finalizers[0]", "status.phase"]);
@@ -88,7 +66,7 @@ mod tests {
 
     #[test]
     fn updates_keep_the_name_and_the_status() {
-        let old = namespace(json!({"metadata": {"name": "team-a", "uid": "u1"}}));
+        let old = defaulted::<Namespace>(json!({"metadata": {"name": "team-a", "uid": "u1"}}));
         let mut new = old.clone();
         new.status.as_mut().unwrap().phase = "Terminating".into();
         new.keep_status(&old);

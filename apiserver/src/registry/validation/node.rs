@@ -1,7 +1,7 @@
 //! Nodes: cluster-scoped, registered by their kubelet, which reports capacity.
 
-use super::common::{check_quantities, NameFormat};
-use super::meta::{validate_meta, validate_meta_update};
+use super::common::{check_quantities, Errors, NameFormat};
+use super::meta::validate_meta;
 use crate::registry::field_error::FieldError;
 use crate::registry::strategy::Strategy;
 use rk_proto::v1::Node;
@@ -31,26 +31,13 @@ impl Strategy for Node {
     }
 
     /// The pod CIDR is assigned once (by the IPAM controller): it may go from empty to a value only.
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut errs = self.validate();
-        errs.extend(validate_meta_update(self, old));
+    fn validate_kind_update(&self, old: &Self, errs: &mut Errors) {
         if !pod_cidr(old).is_empty() && pod_cidr(self) != pod_cidr(old) {
             errs.push(FieldError::new("spec.podCIDR", "Forbidden: node updates may not change podCIDR once it is set"));
         }
-        errs
     }
 
-    fn spec_changed(&self, old: &Self) -> bool {
-        self.spec != old.spec
-    }
-
-    fn keep_status(&mut self, old: &Self) {
-        self.status = old.status.clone();
-    }
-
-    fn keep_spec(&mut self, old: &Self) {
-        self.spec = old.spec.clone();
-    }
+    spec_and_status!();
 }
 
 fn pod_cidr(node: &Node) -> &str {
@@ -68,17 +55,11 @@ fn is_ipv4_cidr(cidr: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::validation::testing::{error_at, fields, from_json};
+    use crate::registry::validation::testing::{defaulted, error_at, fields};
     use serde_json::json;
 
-    fn node(value: serde_json::Value) -> Node {
-        let mut node: Node = from_json(value);
-        node.apply_defaults();
-        node
-    }
-
     fn registered() -> Node {
-        node(json!({
+        defaulted::<Node>(json!({
             "apiVersion": "v1", "kind": "Node",
             "metadata": {"name": "node-1.example", "labels": {"kubernetes.io/hostname": "node-1"}},
             "spec": {"podCIDR": "10.244.1.0/24"},
@@ -97,7 +78,7 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported() {
-        let node = node(json!({
+        let node = defaulted::<Node>(json!({
             "metadata": {"name": "Node_1", "namespace": "default"},
             "spec": {"podCIDR": "10.244.1.0/33"},
             "status": {"capacity": {"cpu": "four"}, "allocatable": {"memory": "-1Gi"}}

@@ -2,7 +2,7 @@
 //! fixed once created except for container images.
 
 use super::common::{Errors, NameFormat};
-use super::meta::{validate_meta, validate_meta_update};
+use super::meta::validate_meta;
 use super::pod_spec::{default_pod_spec, validate_pod_spec};
 use crate::registry::field_error::FieldError;
 use crate::registry::strategy::Strategy;
@@ -27,25 +27,12 @@ impl Strategy for Pod {
         errs
     }
 
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut errs = self.validate();
-        errs.extend(validate_meta_update(self, old));
+    fn validate_kind_update(&self, old: &Self, errs: &mut Errors) {
         let new_spec = self.spec.clone().unwrap_or_default();
-        validate_spec_update(&mut errs, new_spec, old.spec.as_ref().unwrap_or(&PodSpec::default()));
-        errs
+        validate_spec_update(errs, new_spec, old.spec.as_ref().unwrap_or(&PodSpec::default()));
     }
 
-    fn spec_changed(&self, old: &Self) -> bool {
-        self.spec != old.spec
-    }
-
-    fn keep_status(&mut self, old: &Self) {
-        self.status = old.status.clone();
-    }
-
-    fn keep_spec(&mut self, old: &Self) {
-        self.spec = old.spec.clone();
-    }
+    spec_and_status!();
 }
 
 /// Kubernetes copies each container's limits into the requests it leaves out,
@@ -107,18 +94,16 @@ fn changed_paths(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::validation::testing::{error_at, fields, from_json};
+    use crate::registry::validation::testing::{defaulted, error_at, fields};
     use rk_proto::Resource;
     use serde_json::json;
 
     fn pod(spec: serde_json::Value) -> Pod {
-        let mut pod: Pod = from_json(json!({
+        defaulted(json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "web", "namespace": "default", "uid": "u1", "labels": {"app": "web"}},
             "spec": spec
-        }));
-        pod.apply_defaults();
-        pod
+        }))
     }
 
     fn nginx() -> Pod {

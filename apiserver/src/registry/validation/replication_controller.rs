@@ -2,7 +2,7 @@
 //! whose pods the selector must match.
 
 use super::common::{check_non_negative, Errors, NameFormat};
-use super::meta::{validate_annotations, validate_labels, validate_meta, validate_meta_update};
+use super::meta::{validate_annotations, validate_labels, validate_meta};
 use super::pod_spec::{default_pod_spec, validate_pod_spec, RESTART_POLICIES};
 use crate::registry::field_error::FieldError;
 use crate::registry::strategy::Strategy;
@@ -33,23 +33,7 @@ impl Strategy for ReplicationController {
         errs
     }
 
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut errs = self.validate();
-        errs.extend(validate_meta_update(self, old));
-        errs
-    }
-
-    fn spec_changed(&self, old: &Self) -> bool {
-        self.spec != old.spec
-    }
-
-    fn keep_status(&mut self, old: &Self) {
-        self.status = old.status;
-    }
-
-    fn keep_spec(&mut self, old: &Self) {
-        self.spec = old.spec.clone();
-    }
+    spec_and_status!();
 }
 
 fn validate_spec(errs: &mut Errors, spec: &ReplicationControllerSpec) {
@@ -93,18 +77,12 @@ fn validate_template(errs: &mut Errors, selector: &BTreeMap<String, String>, tem
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::validation::testing::{error_at, fields, from_json};
+    use crate::registry::validation::testing::{error_at, fields, web};
     use rk_proto::v1::PodSpec;
     use serde_json::json;
 
     fn rc(spec: serde_json::Value) -> ReplicationController {
-        let mut rc: ReplicationController = from_json(json!({
-            "apiVersion": "v1", "kind": "ReplicationController",
-            "metadata": {"name": "web", "namespace": "default"},
-            "spec": spec
-        }));
-        rc.apply_defaults();
-        rc
+        web("ReplicationController", "spec", spec)
     }
 
     fn template(labels: serde_json::Value) -> serde_json::Value {

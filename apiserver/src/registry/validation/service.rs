@@ -3,7 +3,7 @@
 use super::common::{
     check_enum, check_ipv4, check_name, check_port, check_port_or_name, check_range, Errors, NameFormat, PROTOCOLS,
 };
-use super::meta::{validate_labels, validate_meta, validate_meta_update};
+use super::meta::{validate_labels, validate_meta};
 use crate::registry::field_error::FieldError;
 use crate::registry::strategy::Strategy;
 use rk_proto::v1::{Service, ServicePort, ServiceSpec};
@@ -53,28 +53,15 @@ impl Strategy for Service {
 
     /// The registry copies the allocated cluster IP into an update that leaves
     /// it empty, so any difference here is an attempt to change it.
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut errs = self.validate();
-        errs.extend(validate_meta_update(self, old));
+    fn validate_kind_update(&self, old: &Self, errs: &mut Errors) {
         let cluster_ip = |service: &Service| service.spec.as_ref().map(|s| s.cluster_ip.clone()).unwrap_or_default();
         let old_ip = cluster_ip(old);
         if !old_ip.is_empty() && cluster_ip(self) != old_ip {
             errs.push(FieldError::immutable("spec.clusterIP"));
         }
-        errs
     }
 
-    fn spec_changed(&self, old: &Self) -> bool {
-        self.spec != old.spec
-    }
-
-    fn keep_status(&mut self, old: &Self) {
-        self.status = old.status.clone();
-    }
-
-    fn keep_spec(&mut self, old: &Self) {
-        self.spec = old.spec.clone();
-    }
+    spec_and_status!();
 }
 
 fn validate_spec(errs: &mut Errors, spec: &ServiceSpec) {
@@ -171,18 +158,12 @@ fn validate_node_port<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::validation::testing::{error_at, fields, from_json};
+    use crate::registry::validation::testing::{error_at, fields, web};
     use rk_proto::Resource;
     use serde_json::json;
 
     fn service(spec: serde_json::Value) -> Service {
-        let mut service: Service = from_json(json!({
-            "apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "web", "namespace": "default"},
-            "spec": spec
-        }));
-        service.apply_defaults();
-        service
+        web("Service", "spec", spec)
     }
 
     #[test]

@@ -105,12 +105,8 @@ fn write_one_state(w: &mut Writer, title: &str, state: Option<&ContainerState>) 
         w.line(3, format_args!("Started:\t{}", timestamp(&running.started_at)));
     } else if let Some(terminated) = &state.terminated {
         w.line(2, format_args!("{title}:\tTerminated"));
-        if !terminated.reason.is_empty() {
-            w.line(3, format_args!("Reason:\t{}", terminated.reason));
-        }
-        if !terminated.message.is_empty() {
-            w.line(3, format_args!("Message:\t{}", terminated.message));
-        }
+        w.line_if_set(3, "Reason", &terminated.reason);
+        w.line_if_set(3, "Message", &terminated.message);
         w.line(3, format_args!("Exit Code:\t{}", terminated.exit_code));
         if terminated.signal > 0 {
             w.line(3, format_args!("Signal:\t{}", terminated.signal));

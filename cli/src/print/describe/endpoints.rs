@@ -9,12 +9,8 @@ use rk_proto::Resource;
 
 impl Describe for Endpoints {
     fn describe(&self, ctx: &DescribeContext<'_>) -> String {
-        let meta = self.metadata();
-        let mut w = Writer::default();
-        w.line(0, format_args!("Name:\t{}", meta.name));
-        w.line(0, format_args!("Namespace:\t{}", meta.namespace));
-        w.labels("Labels", &meta.labels);
-        w.annotations("Annotations", &meta.annotations);
+        let mut w = Writer::for_object(self);
+        w.labels_and_annotations(self.metadata());
         w.line(0, format_args!("Subsets:"));
         for subset in &self.subsets {
             w.line(1, format_args!("Addresses:\t{}", ips(&subset.addresses)));

@@ -7,11 +7,8 @@ use rk_proto::Resource;
 
 impl Describe for Namespace {
     fn describe(&self, _ctx: &DescribeContext<'_>) -> String {
-        let meta = self.metadata();
-        let mut w = Writer::default();
-        w.line(0, format_args!("Name:\t{}", meta.name));
-        w.labels("Labels", &meta.labels);
-        w.annotations("Annotations", &meta.annotations);
+        let mut w = Writer::for_object(self);
+        w.labels_and_annotations(self.metadata());
         let phase = self.status.as_ref().map(|s| s.phase.as_str()).unwrap_or_default();
         w.line(0, format_args!("Status:\t{phase}"));
         // rk has neither quotas nor limit ranges; kubectl says so in these words.

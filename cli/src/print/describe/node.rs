@@ -19,11 +19,9 @@ impl Describe for Node {
         let meta = self.metadata();
         let spec = self.spec.clone().unwrap_or_default();
         let status = self.status.clone().unwrap_or_default();
-        let mut w = Writer::default();
-        w.line(0, format_args!("Name:\t{}", meta.name));
+        let mut w = Writer::for_object(self);
         w.line(0, format_args!("Roles:\t{}", or_none(&node_roles(self).join(","))));
-        w.labels("Labels", &meta.labels);
-        w.annotations("Annotations", &meta.annotations);
+        w.labels_and_annotations(meta);
         w.line(0, format_args!("CreationTimestamp:\t{}", timestamp(&meta.creation_timestamp)));
         w.line(0, format_args!("Unschedulable:\t{}", spec.unschedulable));
         if !status.conditions.is_empty() {
@@ -69,12 +67,8 @@ impl Describe for Node {
         ] {
             w.line(1, format_args!("{key}:\t{value}"));
         }
-        if !spec.pod_cidr.is_empty() {
-            w.line(0, format_args!("PodCIDR:\t{}", spec.pod_cidr));
-        }
-        if !spec.provider_id.is_empty() {
-            w.line(0, format_args!("ProviderID:\t{}", spec.provider_id));
-        }
+        w.line_if_set(0, "PodCIDR", &spec.pod_cidr);
+        w.line_if_set(0, "ProviderID", &spec.provider_id);
         // kubectl weighs against allocatable, or capacity when a node reports no allocatable.
         let allocatable = if status.allocatable.is_empty() { &status.capacity } else { &status.allocatable };
         write_pods(&mut w, ctx, &Totals::of_list(allocatable));

@@ -15,9 +15,7 @@ impl Describe for Pod {
         let meta = self.metadata();
         let spec = self.spec.clone().unwrap_or_default();
         let status = self.status.clone().unwrap_or_default();
-        let mut w = Writer::default();
-        w.line(0, format_args!("Name:\t{}", meta.name));
-        w.line(0, format_args!("Namespace:\t{}", meta.namespace));
+        let mut w = Writer::for_object(self);
         match spec.node_name.as_str() {
             "" => w.line(0, format_args!("Node:\t<none>")),
             node => w.line(0, format_args!("Node:\t{node}/{}", status.host_ip)),
@@ -25,8 +23,7 @@ impl Describe for Pod {
         if !status.start_time.is_empty() {
             w.line(0, format_args!("Start Time:\t{}", timestamp(&status.start_time)));
         }
-        w.labels("Labels", &meta.labels);
-        w.annotations("Annotations", &meta.annotations);
+        w.labels_and_annotations(meta);
         write_status(&mut w, meta, &status, ctx);
         if let Some(owner) = controlled_by(meta) {
             w.line(0, format_args!("Controlled By:\t{owner}"));
@@ -56,12 +53,8 @@ fn write_status(w: &mut Writer, meta: &ObjectMeta, status: &PodStatus, ctx: &Des
             w.line(0, format_args!("Termination Grace Period:\t{grace}s"));
         }
     }
-    if !status.reason.is_empty() {
-        w.line(0, format_args!("Reason:\t{}", status.reason));
-    }
-    if !status.message.is_empty() {
-        w.line(0, format_args!("Message:\t{}", status.message));
-    }
+    w.line_if_set(0, "Reason", &status.reason);
+    w.line_if_set(0, "Message", &status.message);
     w.line(0, format_args!("IP:\t{}", status.pod_ip));
     // rk pods have one IP; kubectl lists status.podIPs.
     if status.pod_ip.is_empty() {

@@ -13,12 +13,9 @@ impl Describe for ReplicationController {
         let meta = self.metadata();
         let spec = self.spec.clone().unwrap_or_default();
         let status = self.status.unwrap_or_default();
-        let mut w = Writer::default();
-        w.line(0, format_args!("Name:\t{}", meta.name));
-        w.line(0, format_args!("Namespace:\t{}", meta.namespace));
+        let mut w = Writer::for_object(self);
         w.line(0, format_args!("Selector:\t{}", format_labels(&spec.selector)));
-        w.labels("Labels", &meta.labels);
-        w.annotations("Annotations", &meta.annotations);
+        w.labels_and_annotations(meta);
         let desired = spec.replicas.unwrap_or(1);
         w.line(0, format_args!("Replicas:\t{} current / {desired} desired", status.replicas));
         let counts = PhaseCounts::of_controlled(ctx.pods, &meta.uid);

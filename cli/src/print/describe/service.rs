@@ -10,22 +10,16 @@ use rk_proto::Resource;
 
 impl Describe for Service {
     fn describe(&self, ctx: &DescribeContext<'_>) -> String {
-        let meta = self.metadata();
         let spec = self.spec.clone().unwrap_or_default();
-        let mut w = Writer::default();
-        w.line(0, format_args!("Name:\t{}", meta.name));
-        w.line(0, format_args!("Namespace:\t{}", meta.namespace));
-        w.labels("Labels", &meta.labels);
-        w.annotations("Annotations", &meta.annotations);
+        let mut w = Writer::for_object(self);
+        w.labels_and_annotations(self.metadata());
         w.line(0, format_args!("Selector:\t{}", format_labels(&spec.selector)));
         w.line(0, format_args!("Type:\t{}", crate::print::columns::service_type(&spec)));
         w.line(0, format_args!("IP:\t{}", spec.cluster_ip));
         if !spec.external_ips.is_empty() {
             w.line(0, format_args!("External IPs:\t{}", spec.external_ips.join(",")));
         }
-        if !spec.load_balancer_ip.is_empty() {
-            w.line(0, format_args!("LoadBalancer IP:\t{}", spec.load_balancer_ip));
-        }
+        w.line_if_set(0, "LoadBalancer IP", &spec.load_balancer_ip);
         let ingress = self.status.as_ref().and_then(|s| s.load_balancer.as_ref()).map(|lb| lb.ingress.clone());
         let ingress: Vec<String> =
             ingress.unwrap_or_default().into_iter().map(|i| if i.ip.is_empty() { i.hostname } else { i.ip }).collect();

@@ -4,6 +4,8 @@
 use crate::print::age::UNKNOWN;
 use crate::print::format::NONE;
 use crate::print::tabwriter::TabWriter;
+use rk_proto::v1::ObjectMeta;
+use rk_proto::Resource;
 use std::collections::BTreeMap;
 use std::fmt::{Arguments, Write};
 
@@ -18,11 +20,36 @@ pub(super) struct Writer {
 }
 
 impl Writer {
+    /// A writer started with the lines every describe starts with: `Name:`, and
+    /// `Namespace:` for a namespaced kind.
+    pub fn for_object<R: Resource>(object: &R) -> Self {
+        let meta = object.metadata();
+        let mut w = Writer::default();
+        w.line(0, format_args!("Name:\t{}", meta.name));
+        if R::NAMESPACED {
+            w.line(0, format_args!("Namespace:\t{}", meta.namespace));
+        }
+        w
+    }
+
     /// A line indented by `level` (two spaces each); tabs separate cells to align.
     pub fn line(&mut self, level: usize, args: Arguments<'_>) {
         self.text.extend(std::iter::repeat_n("  ", level));
         self.text.write_fmt(args).expect("writing to a String");
         self.text.push('\n');
+    }
+
+    /// `title:\tvalue` at `level`, or nothing when `value` is empty (kubectl leaves such fields out).
+    pub fn line_if_set(&mut self, level: usize, title: &str, value: &str) {
+        if !value.is_empty() {
+            self.line(level, format_args!("{title}:\t{value}"));
+        }
+    }
+
+    /// The object's own labels and annotations, as every kind shows them.
+    pub fn labels_and_annotations(&mut self, meta: &ObjectMeta) {
+        self.labels("Labels", &meta.labels);
+        self.annotations("Annotations", &meta.annotations);
     }
 
     /// kubectl's `printLabelsMultiline`: `Title:  k=v` then one `k=v` per line, sorted.
