@@ -79,38 +79,23 @@ pub async fn serve(
     };
     let namespaces = api::<Namespace>(&storage, NoHooks, size, &metrics).await?;
     ensure_default_namespace(&namespaces.registry).await?;
+    // Responses are unlimited by default (large lists); requests keep tonic's 4 MiB limit.
     let router = tonic::transport::Server::builder()
         .max_concurrent_streams(Some(100_000))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .add_service(
-            pods_server::PodsServer::new(api::<Pod>(&storage, PodHooks, size, &metrics).await?)
-                .max_encoding_message_size(usize::MAX),
-        )
-        .add_service(
-            replication_controllers_server::ReplicationControllersServer::new(
-                api::<ReplicationController>(&storage, NoHooks, size, &metrics).await?,
-            )
-            .max_encoding_message_size(usize::MAX),
-        )
-        .add_service(
-            services_server::ServicesServer::new(api::<Service>(&storage, service_hooks, size, &metrics).await?)
-                .max_encoding_message_size(usize::MAX),
-        )
-        .add_service(
-            endpoints_service_server::EndpointsServiceServer::new(
-                api::<Endpoints>(&storage, NoHooks, size, &metrics).await?,
-            )
-            .max_encoding_message_size(usize::MAX),
-        )
-        .add_service(
-            nodes_server::NodesServer::new(api::<Node>(&storage, NoHooks, size, &metrics).await?)
-                .max_encoding_message_size(usize::MAX),
-        )
-        .add_service(namespaces_server::NamespacesServer::new(namespaces).max_encoding_message_size(usize::MAX))
-        .add_service(
-            events_server::EventsServer::new(api::<Event>(&storage, NoHooks, size, &metrics).await?)
-                .max_encoding_message_size(usize::MAX),
-        );
+        .add_service(pods_server::PodsServer::new(api::<Pod>(&storage, PodHooks, size, &metrics).await?))
+        .add_service(replication_controllers_server::ReplicationControllersServer::new(
+            api::<ReplicationController>(&storage, NoHooks, size, &metrics).await?,
+        ))
+        .add_service(services_server::ServicesServer::new(
+            api::<Service>(&storage, service_hooks, size, &metrics).await?,
+        ))
+        .add_service(endpoints_service_server::EndpointsServiceServer::new(
+            api::<Endpoints>(&storage, NoHooks, size, &metrics).await?,
+        ))
+        .add_service(nodes_server::NodesServer::new(api::<Node>(&storage, NoHooks, size, &metrics).await?))
+        .add_service(namespaces_server::NamespacesServer::new(namespaces))
+        .add_service(events_server::EventsServer::new(api::<Event>(&storage, NoHooks, size, &metrics).await?));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
