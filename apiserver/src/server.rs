@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -111,8 +112,14 @@ pub async fn serve(
         .route("/metrics", get(|State(state): State<HttpState>| async move { state.metrics.render() }))
         .with_state(HttpState { storage: Arc::clone(&storage), metrics });
     let http_server = axum::serve(http_listener, http).with_graceful_shutdown(stopped(stop_rx.clone()));
-    let grpc_server =
-        router.serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), stopped(stop_rx.clone()));
+    // Small request/response pairs must not wait for Nagle's algorithm (tonic sets
+    // TCP_NODELAY only on listeners it binds itself).
+    let connections = TcpListenerStream::new(grpc_listener).map(|connection| {
+        connection.inspect(|stream| {
+            let _ = stream.set_nodelay(true);
+        })
+    });
+    let grpc_server = router.serve_with_incoming_shutdown(connections, stopped(stop_rx.clone()));
     let drain_deadline = async move {
         stopped(stop_rx).await;
         tokio::time::sleep(Duration::from_secs(5)).await;

@@ -61,6 +61,7 @@ macro_rules! conformance {
 conformance!(
     create_then_get,
     create_existing_fails,
+    create_in_requires_the_parent,
     missing_key_is_not_found,
     update_with_current_revision_succeeds,
     update_with_stale_revision_conflicts_and_changes_nothing,
@@ -122,6 +123,22 @@ async fn create_existing_fails(store: Store) {
     assert_eq!(err, StorageError::AlreadyExists { key: "/k".into() });
     assert_eq!(store.get("/k").await.unwrap().value, b("v1"));
     assert_eq!(store.current_revision().await.unwrap(), revision);
+}
+
+async fn create_in_requires_the_parent(store: Store) {
+    let parent = "/registry/namespaces/team";
+    let key = "/registry/pods/team/a";
+    let before = store.current_revision().await.unwrap();
+    assert_eq!(store.create_in(parent, key, b("v1")).await.unwrap_err(), StorageError::NotFound { key: parent.into() });
+    assert_eq!(store.current_revision().await.unwrap(), before, "nothing was written");
+    store.create(parent, b("ns")).await.unwrap();
+    let revision = store.create_in(parent, key, b("v1")).await.unwrap();
+    assert_eq!(store.get(key).await.unwrap().mod_revision, revision);
+    assert_eq!(
+        store.create_in(parent, key, b("v2")).await.unwrap_err(),
+        StorageError::AlreadyExists { key: key.into() }
+    );
+    assert_eq!(store.get(key).await.unwrap().value, b("v1"));
 }
 
 async fn missing_key_is_not_found(store: Store) {

@@ -7,6 +7,9 @@ use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Status, Streaming};
 
+/// HTTP/2 flow-control window for responses.
+const RECEIVE_WINDOW_BYTES: u32 = 8 << 20;
+
 /// Lists of thousands of objects exceed tonic's 4 MiB default.
 const MAX_RESPONSE_BYTES: usize = 512 << 20;
 
@@ -32,7 +35,11 @@ impl Client {
         let endpoint = Endpoint::from_shared(url.clone())
             .map_err(|_| ConnectError::BadAddress(server.to_string()))?
             .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true);
+            .tcp_nodelay(true)
+            // Large lists arrive in one response: HTTP/2's 64 KiB default window
+            // would make the server stop and wait for window updates all along.
+            .initial_stream_window_size(RECEIVE_WINDOW_BYTES)
+            .initial_connection_window_size(RECEIVE_WINDOW_BYTES);
         let channel = endpoint.connect().await.map_err(|e| ConnectError::Unreachable(url, source_chain(&e)))?;
         Ok(Client { channel })
     }

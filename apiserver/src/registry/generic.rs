@@ -65,18 +65,26 @@ impl<R: Strategy> Registry<R> {
         object.apply_defaults();
         self.check_valid(&object, object.validate())?;
         self.check_size(&object)?;
-        self.check_namespace_exists(&object).await?;
         self.hooks.before_create(&mut object).await?;
         let bytes = codec::encode(&object);
         let (namespace, name) = names(&object);
-        match self.storage.create(&keys::object_key::<R>(&namespace, &name), bytes).await {
+        let key = keys::object_key::<R>(&namespace, &name);
+        let result = if R::NAMESPACED {
+            self.storage.create_in(&keys::object_key::<Namespace>("", &namespace), &key, bytes).await
+        } else {
+            self.storage.create(&key, bytes).await
+        };
+        match result {
             Ok(revision) => {
                 object.metadata_mut().resource_version = revision.to_string();
                 Ok(object)
             }
             Err(error) => {
                 self.hooks.create_failed(&object).await;
-                Err(ApiError::from_storage(error, R::PLURAL, &name))
+                Err(match error {
+                    StorageError::NotFound { .. } => ApiError::NotFound { plural: "namespaces", name: namespace },
+                    other => ApiError::from_storage(other, R::PLURAL, &name),
+                })
             }
         }
     }
@@ -240,20 +248,6 @@ impl<R: Strategy> Registry<R> {
             });
         }
         Ok(())
-    }
-
-    async fn check_namespace_exists(&self, object: &R) -> Result<(), ApiError> {
-        if !R::NAMESPACED {
-            return Ok(());
-        }
-        let namespace = &object.metadata().namespace;
-        match self.storage.get(&keys::object_key::<Namespace>("", namespace)).await {
-            Ok(_) => Ok(()),
-            Err(StorageError::NotFound { .. }) => {
-                Err(ApiError::NotFound { plural: "namespaces", name: namespace.clone() })
-            }
-            Err(error) => Err(ApiError::from_storage(error, "namespaces", namespace)),
-        }
     }
 }
 

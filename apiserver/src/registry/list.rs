@@ -13,6 +13,10 @@ use rk_proto::v1::{ListMeta, ListOptions};
 use rk_proto::{Resource, ResourceList};
 use serde::{Deserialize, Serialize};
 
+/// Keys read from storage per request: big lists are read in pages (at one
+/// revision), so no single storage response grows with the list.
+const STORAGE_PAGE: i64 = 1000;
+
 #[derive(Serialize, Deserialize)]
 struct ContinueToken {
     rv: Revision,
@@ -43,9 +47,10 @@ pub async fn list<R: Resource>(
     }
     let limit = options.limit as usize;
     let mut items = Vec::new();
+    let fetch = if limit == 0 { STORAGE_PAGE } else { options.limit.min(STORAGE_PAGE) };
     let next_start = loop {
         let page = storage
-            .list(&prefix, start.as_deref(), options.limit, revision)
+            .list(&prefix, start.as_deref(), fetch, revision)
             .await
             .map_err(|e| list_error(e, !options.r#continue.is_empty()))?;
         revision = page.revision;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use etcd_client::{
-    Client, CompactionOptions, Compare, CompareOp, ConnectOptions, DeleteOptions, EventType, GetOptions,
-    ResponseHeader, Txn, TxnOp, TxnOpResponse, TxnResponse, WatchOptions, WatchResponse, WatchStream,
+    Client, CompactionOptions, Compare, CompareOp, ConnectOptions, DeleteOptions, EventType, GetOptions, KvClient,
+    ResponseHeader, Txn, TxnOp, TxnOpResponse, TxnResponse, WatchClient, WatchOptions, WatchResponse, WatchStream,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
@@ -19,6 +19,9 @@ use super::{EventKind, KeyValue, ListResult, Result, Revision, Storage, StorageE
 /// Bounds every unary request: the client connects lazily and would
 /// otherwise wait for a dead etcd forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The largest etcd response accepted (etcd's own request limit is 1.5 MiB; responses are not bounded).
+const MAX_RESPONSE_BYTES: usize = 256 << 20;
 
 /// What etcd says when a read or watch asks for a compacted revision.
 const COMPACTED_MESSAGE: &str = "required revision has been compacted";
@@ -44,8 +47,19 @@ impl EtcdStorage {
         Ok(storage)
     }
 
+    /// The KV client, accepting responses past tonic's 4 MiB default: a page
+    /// of objects of up to 1.5 MiB each can be larger.
+    fn kv(&self) -> KvClient {
+        self.client.kv_client().max_decoding_message_size(MAX_RESPONSE_BYTES)
+    }
+
+    /// The watch client, with the same limit: one watch response may batch many events.
+    fn watcher(&self) -> WatchClient {
+        self.client.watch_client().max_decoding_message_size(MAX_RESPONSE_BYTES)
+    }
+
     async fn txn(&self, txn: Txn) -> Result<TxnResponse> {
-        rpc(self.client.kv_client().txn(txn)).await
+        rpc(self.kv().txn(txn)).await
     }
 }
 
@@ -62,8 +76,32 @@ impl Storage for EtcdStorage {
         Ok(header_revision(response.header()))
     }
 
+    async fn create_in(&self, parent: &str, key: &str, value: Vec<u8>) -> Result<Revision> {
+        let txn = Txn::new()
+            .when([
+                Compare::create_revision(parent, CompareOp::Greater, 0),
+                Compare::create_revision(key, CompareOp::Equal, 0),
+            ])
+            .and_then([TxnOp::put(key, value, None)])
+            // On failure, tell which condition failed in the same round trip.
+            .or_else([TxnOp::get(parent, Some(GetOptions::new().with_count_only()))]);
+        let response = self.txn(txn).await?;
+        if response.succeeded() {
+            return Ok(header_revision(response.header()));
+        }
+        let parent_exists = response.op_responses().into_iter().any(|op| match op {
+            TxnOpResponse::Get(get) => get.count() > 0,
+            _ => false,
+        });
+        if parent_exists {
+            Err(StorageError::AlreadyExists { key: key.to_owned() })
+        } else {
+            Err(not_found(parent))
+        }
+    }
+
     async fn get(&self, key: &str) -> Result<KeyValue> {
-        let mut response = rpc(self.client.kv_client().get(key, None)).await?;
+        let mut response = rpc(self.kv().get(key, None)).await?;
         response.take_kvs().into_iter().next().map(key_value).ok_or_else(|| not_found(key))
     }
 
@@ -71,9 +109,8 @@ impl Storage for EtcdStorage {
         let from = start_key.filter(|start| *start > prefix).unwrap_or(prefix);
         let options =
             GetOptions::new().with_range(prefix_end(prefix)).with_limit(limit.max(0)).with_revision(revision.max(0));
-        let mut response = rpc(self.client.kv_client().get(range_start(from), Some(options)))
-            .await
-            .map_err(|e| compacted_or(e, revision))?;
+        let mut response =
+            rpc(self.kv().get(range_start(from), Some(options))).await.map_err(|e| compacted_or(e, revision))?;
         let read_at = if revision > 0 { revision } else { header_revision(response.header()) };
         let more = response.more();
         let items = response.take_kvs().into_iter().map(key_value).collect();
@@ -96,7 +133,7 @@ impl Storage for EtcdStorage {
         let delete = DeleteOptions::new().with_prev_key();
         let (revision, mut deleted) = match expected_revision {
             None => {
-                let mut response = rpc(self.client.kv_client().delete(key, Some(delete))).await?;
+                let mut response = rpc(self.kv().delete(key, Some(delete))).await?;
                 (header_revision(response.header()), response.take_prev_kvs())
             }
             Some(expected) => {
@@ -122,7 +159,7 @@ impl Storage for EtcdStorage {
     async fn watch(&self, prefix: &str, from_revision: Revision) -> Result<BoxStream<'static, Result<StorageEvent>>> {
         let start = if from_revision > 0 { from_revision } else { self.current_revision().await? + 1 };
         let options = WatchOptions::new().with_range(prefix_end(prefix)).with_prev_key().with_start_revision(start);
-        let watch = rpc(self.client.watch_client().watch(range_start(prefix), Some(options))).await?;
+        let watch = rpc(self.watcher().watch(range_start(prefix), Some(options))).await?;
         // The WatchStream moves into the stream: dropping the stream cancels the watch.
         let batches = stream::try_unfold(watch, move |mut watch: WatchStream| async move {
             let batch = match watch.message().await {
@@ -137,13 +174,13 @@ impl Storage for EtcdStorage {
 
     async fn current_revision(&self) -> Result<Revision> {
         let options = GetOptions::new().with_count_only();
-        let response = rpc(self.client.kv_client().get("/", Some(options))).await?;
+        let response = rpc(self.kv().get("/", Some(options))).await?;
         Ok(header_revision(response.header()))
     }
 
     async fn compact(&self, revision: Revision) -> Result<()> {
         let options = CompactionOptions::new().with_physical();
-        rpc(self.client.kv_client().compact(revision, Some(options))).await.map_err(|e| compacted_or(e, revision))?;
+        rpc(self.kv().compact(revision, Some(options))).await.map_err(|e| compacted_or(e, revision))?;
         Ok(())
     }
 }

@@ -137,6 +137,17 @@ impl Storage for MemoryStorage {
         Ok(self.commit(state, key, Some(value)))
     }
 
+    async fn create_in(&self, parent: &str, key: &str, value: Vec<u8>) -> Result<Revision> {
+        let state = self.lock();
+        if state.current(parent).is_none() {
+            return Err(not_found(parent));
+        }
+        if state.current(key).is_some() {
+            return Err(StorageError::AlreadyExists { key: key.to_owned() });
+        }
+        Ok(self.commit(state, key, Some(value)))
+    }
+
     async fn get(&self, key: &str) -> Result<KeyValue> {
         let state = self.lock();
         let (value, mod_revision) = state.current(key).ok_or_else(|| not_found(key))?;

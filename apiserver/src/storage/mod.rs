@@ -71,6 +71,11 @@ pub trait Storage: Send + Sync + 'static {
     /// Creates `key`; fails with AlreadyExists if it exists. Returns the new mod revision.
     async fn create(&self, key: &str, value: Vec<u8>) -> Result<Revision>;
 
+    /// Creates `key` only while `parent` exists, in one atomic step: NotFound
+    /// naming `parent` if it is missing (an object in a deleted namespace must
+    /// never be stored), AlreadyExists if `key` exists.
+    async fn create_in(&self, parent: &str, key: &str, value: Vec<u8>) -> Result<Revision>;
+
     /// Fails with NotFound.
     async fn get(&self, key: &str) -> Result<KeyValue>;
 
