@@ -46,7 +46,7 @@ pub enum ServerError {
     Config(String),
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
-    #[error("could not create the default namespace: {0}")]
+    #[error("could not create the default namespaces: {0}")]
     Bootstrap(#[from] ApiError),
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -79,7 +79,7 @@ pub async fn serve(
         ),
     };
     let namespaces = api::<Namespace>(&storage, NoHooks, size, &metrics).await?;
-    ensure_default_namespace(&namespaces.registry).await?;
+    ensure_default_namespaces(&namespaces.registry).await?;
     // Responses are unlimited by default (large lists); requests keep tonic's 4 MiB limit.
     let router = tonic::transport::Server::builder()
         .max_concurrent_streams(Some(100_000))
@@ -140,14 +140,17 @@ async fn api<R: Strategy>(
     Ok(Api::new(Arc::new(registry), Arc::clone(metrics)))
 }
 
-/// Kubernetes starts with the `default` namespace.
-async fn ensure_default_namespace(namespaces: &Registry<Namespace>) -> Result<(), ApiError> {
-    let default =
-        Namespace { metadata: Some(ObjectMeta { name: "default".into(), ..Default::default() }), ..Default::default() };
-    match namespaces.create(default).await {
-        Ok(_) | Err(ApiError::AlreadyExists { .. }) => Ok(()),
-        Err(error) => Err(error),
+/// Kubernetes starts with `default`, and `kube-system` for the control plane's own objects (leader locks).
+async fn ensure_default_namespaces(namespaces: &Registry<Namespace>) -> Result<(), ApiError> {
+    for name in ["default", "kube-system"] {
+        let namespace =
+            Namespace { metadata: Some(ObjectMeta { name: name.into(), ..Default::default() }), ..Default::default() };
+        match namespaces.create(namespace).await {
+            Ok(_) | Err(ApiError::AlreadyExists { .. }) => {}
+            Err(error) => return Err(error),
+        }
     }
+    Ok(())
 }
 
 #[derive(Clone)]
