@@ -4,6 +4,7 @@ use crate::grpc::Api;
 use crate::metrics::Metrics;
 use crate::registry::allocator::{Allocator, Range};
 use crate::registry::hooks::{Hooks, NoHooks};
+use crate::registry::namespace_hooks::NamespaceHooks;
 use crate::registry::pod_hooks::PodHooks;
 use crate::registry::service_hooks::ServiceHooks;
 use crate::registry::strategy::Strategy;
@@ -78,7 +79,7 @@ pub async fn serve(
             Range::Ports { first: first_port, last: last_port },
         ),
     };
-    let namespaces = api::<Namespace>(&storage, NoHooks, size, &metrics).await?;
+    let namespaces = api::<Namespace>(&storage, NamespaceHooks, size, &metrics).await?;
     ensure_default_namespaces(&namespaces.registry).await?;
     // Responses are unlimited by default (large lists); requests keep tonic's 4 MiB limit.
     let router = tonic::transport::Server::builder()

@@ -448,3 +448,43 @@ async fn two_apiservers_on_one_etcd_never_share_an_ip_or_node_port() {
         assert!(ports.insert(port), "a node port was handed out twice");
     }
 }
+
+#[tokio::test]
+async fn finalizers_hold_deletion_until_removed_and_namespaces_terminate() {
+    let api = start().await;
+    let ns: Namespace = object("{apiVersion: v1, kind: Namespace, metadata: {name: team}}");
+    let created = api.client.create(ns).await.unwrap();
+    assert_eq!(created.metadata().finalizers, vec!["kubernetes"]);
+    let delete = |name: &str, policy: &str| DeleteRequest {
+        namespace: "team".into(),
+        name: name.into(),
+        propagation_policy: policy.into(),
+        ..Default::default()
+    };
+    let terminating: Namespace = api.client.delete(delete("team", "")).await.unwrap();
+    assert!(!terminating.metadata().deletion_timestamp.is_empty());
+    assert_eq!(terminating.status.as_ref().unwrap().phase, "Terminating");
+    let again: Namespace = api.client.delete(delete("team", "")).await.unwrap();
+    assert_eq!(
+        again.metadata().resource_version,
+        terminating.metadata().resource_version,
+        "a second delete changes nothing"
+    );
+
+    // --cascade=orphan: the owner waits for the garbage collector's "orphan" finalizer to go.
+    let rc: ReplicationController = object(
+        "{apiVersion: v1, kind: ReplicationController, metadata: {name: web, namespace: team}, spec: {replicas: 1, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: x:1}]}}}}",
+    );
+    api.client.create(rc).await.unwrap();
+    let orphaning: ReplicationController = api.client.delete(delete("web", "Orphan")).await.unwrap();
+    assert_eq!(orphaning.metadata().finalizers, vec!["orphan"]);
+    let mut released = orphaning.clone();
+    released.metadata_mut().finalizers.clear();
+    api.client.update(released).await.unwrap();
+    assert_eq!(api.client.get::<ReplicationController>("team", "web").await.unwrap_err().code(), Code::NotFound);
+
+    let mut emptied = terminating.clone();
+    emptied.metadata_mut().finalizers.clear();
+    api.client.update(emptied).await.unwrap();
+    assert_eq!(api.client.get::<Namespace>("", "team").await.unwrap_err().code(), Code::NotFound);
+}

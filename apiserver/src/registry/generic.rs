@@ -13,6 +13,9 @@ use rk_proto::{fields::FieldSelector, labels::LabelSelector, Resource};
 use std::sync::Arc;
 use tonic::Status;
 
+/// The finalizer that makes the garbage collector orphan an object's dependents (`--cascade=orphan`).
+pub const ORPHAN_FINALIZER: &str = "orphan";
+
 /// Kubernetes' limit on a stored object.
 pub const MAX_OBJECT_BYTES: usize = 3 * 512 * 1024;
 
@@ -168,46 +171,82 @@ impl<R: Strategy> Registry<R> {
         self.hooks.update_finished(&old, &object, result.is_ok()).await;
         let revision = result.map_err(|e| ApiError::from_storage(e, R::PLURAL, &name))?;
         object.metadata_mut().resource_version = revision.to_string();
+        if finalized(&object) {
+            // The last finalizer of an object marked for deletion is gone: delete it now.
+            return match self.remove(&key, object, revision).await {
+                Ok(deleted) => Ok(deleted),
+                Err(error) => Err(ApiError::from_storage(error, R::PLURAL, &name)),
+            };
+        }
         Ok(object)
     }
 
+    /// Deletes the object, or marks it for deletion (deletionTimestamp) when it
+    /// must go gracefully (a running pod) or has finalizers, which their owners
+    /// remove; the object goes once the last one is removed.
     pub async fn delete(&self, request: &DeleteRequest) -> Result<R, ApiError> {
         let namespace = self.namespace_or_default(&request.namespace);
         let key = keys::object_key::<R>(&namespace, &request.name);
         loop {
-            let current = self.get(&namespace, &request.name).await?;
+            let mut current = self.get(&namespace, &request.name).await?;
             check_preconditions(&current, request)?;
             let revision = parse_revision(&current.metadata().resource_version)?;
-            let result = match self.hooks.grace_period(&current, request.grace_period_seconds) {
-                Some(seconds) => self.mark_deleted(&key, current, revision, seconds).await,
-                None => self.storage.delete(&key, Some(revision)).await.map(|kv| {
-                    let mut deleted = current;
-                    deleted.metadata_mut().resource_version = kv.mod_revision.to_string();
-                    deleted
-                }),
+            let finalizers = &mut current.metadata_mut().finalizers;
+            let add_orphan =
+                request.propagation_policy == "Orphan" && !finalizers.iter().any(|f| f == ORPHAN_FINALIZER);
+            if add_orphan {
+                // The garbage collector releases the dependents, then removes this finalizer.
+                finalizers.push(ORPHAN_FINALIZER.to_string());
+            }
+            let grace = if current.metadata().finalizers.is_empty() {
+                self.hooks.grace_period(&current, request.grace_period_seconds)
+            } else {
+                Some(0)
+            };
+            let result = match grace {
+                Some(seconds) if seconds > 0 || !current.metadata().finalizers.is_empty() => {
+                    self.mark_deleted(&key, current, revision, seconds, add_orphan).await
+                }
+                _ => self.remove(&key, current, revision).await,
             };
             match result {
                 // Someone changed it meanwhile: decide again on the new version.
                 Err(StorageError::Conflict { .. }) => continue,
                 Err(error) => return Err(ApiError::from_storage(error, R::PLURAL, &request.name)),
-                Ok(deleted) => {
-                    if deleted.metadata().deletion_timestamp.is_empty() || request.grace_period_seconds == Some(0) {
-                        self.hooks.after_delete(&deleted).await;
-                    }
-                    return Ok(deleted);
-                }
+                Ok(object) => return Ok(object),
             }
         }
     }
 
-    /// Graceful deletion: sets deletionTimestamp (shortening an earlier, longer grace period).
-    async fn mark_deleted(&self, key: &str, mut object: R, revision: i64, seconds: i64) -> Result<R, StorageError> {
+    /// Removes the object from storage and releases what it held.
+    async fn remove(&self, key: &str, mut object: R, revision: i64) -> Result<R, StorageError> {
+        let deleted = self.storage.delete(key, Some(revision)).await?;
+        object.metadata_mut().resource_version = deleted.mod_revision.to_string();
+        self.hooks.after_delete(&object).await;
+        Ok(object)
+    }
+
+    /// Sets deletionTimestamp `seconds` from now (an earlier, longer grace
+    /// period is shortened); writes only if that or `changed` alters the object.
+    async fn mark_deleted(
+        &self,
+        key: &str,
+        mut object: R,
+        revision: i64,
+        seconds: i64,
+        changed: bool,
+    ) -> Result<R, StorageError> {
         let meta = object.metadata_mut();
-        if !meta.deletion_timestamp.is_empty() && meta.deletion_grace_period_seconds.is_some_and(|g| g <= seconds) {
+        let shorten =
+            meta.deletion_timestamp.is_empty() || meta.deletion_grace_period_seconds.is_none_or(|g| g > seconds);
+        if !shorten && !changed {
             return Ok(object);
         }
-        meta.deletion_timestamp = rk_proto::time::format(chrono::Utc::now() + chrono::Duration::seconds(seconds));
-        meta.deletion_grace_period_seconds = Some(seconds);
+        if shorten {
+            meta.deletion_timestamp = rk_proto::time::format(chrono::Utc::now() + chrono::Duration::seconds(seconds));
+            meta.deletion_grace_period_seconds = Some(seconds);
+        }
+        self.hooks.marked_for_deletion(&mut object);
         let new_revision = self.storage.update(key, codec::encode(&object), revision).await?;
         object.metadata_mut().resource_version = new_revision.to_string();
         Ok(object)
@@ -249,6 +288,12 @@ impl<R: Strategy> Registry<R> {
         }
         Ok(())
     }
+}
+
+/// Marked for deletion with no grace period left and no finalizers: ready to go.
+fn finalized<R: Resource>(object: &R) -> bool {
+    let meta = object.metadata();
+    !meta.deletion_timestamp.is_empty() && meta.deletion_grace_period_seconds == Some(0) && meta.finalizers.is_empty()
 }
 
 /// Fields only the server sets: a client's copy of them is ignored on update.

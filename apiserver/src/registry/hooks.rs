@@ -28,6 +28,9 @@ pub trait Hooks<R>: Send + Sync + 'static {
     /// the update failed (`stored` false), what `before_update` took for `new`.
     async fn update_finished(&self, _old: &R, _new: &R, _stored: bool) {}
 
+    /// Adjusts an object being marked for deletion (a Namespace becomes Terminating).
+    fn marked_for_deletion(&self, _object: &mut R) {}
+
     /// Releases what a deleted object held.
     async fn after_delete(&self, _object: &R) {}
 

@@ -9,9 +9,10 @@ mod generic;
 pub mod hooks;
 mod keys;
 mod list;
+pub mod namespace_hooks;
 pub mod pod_hooks;
 pub mod service_hooks;
 pub mod strategy;
 mod validation;
 
-pub use generic::{Registry, MAX_OBJECT_BYTES};
+pub use generic::{Registry, MAX_OBJECT_BYTES, ORPHAN_FINALIZER};
