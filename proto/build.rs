@@ -41,6 +41,9 @@ const JSON_NAMES: &[(&str, &str)] = &[
 const QUANTITY_MAPS: &[&str] =
     &["ResourceRequirements.limits", "ResourceRequirements.requests", "NodeStatus.capacity", "NodeStatus.allocatable"];
 
+/// Kinds whose `<Kind>WatchEvent` is written by hand (src/watch_event.rs).
+const WATCHED_KINDS: &[&str] = &["Pod", "ReplicationController", "Service", "Endpoints", "Node", "Namespace", "Event"];
+
 fn main() -> std::io::Result<()> {
     let mut builder = tonic_prost_build::configure()
         .btree_map(".")
@@ -57,6 +60,10 @@ fn main() -> std::io::Result<()> {
             format!(".rk.api.v1.{field}"),
             "#[serde(deserialize_with = \"crate::quantity::deserialize_quantity_map\")]",
         );
+    }
+    for kind in WATCHED_KINDS {
+        builder = builder
+            .extern_path(format!(".rk.api.v1.{kind}WatchEvent"), format!("crate::watch_event::{kind}WatchEvent"));
     }
     builder.compile_protos(PROTOS, &["."])
 }

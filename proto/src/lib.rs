@@ -14,7 +14,11 @@ pub mod rk {
     }
 }
 
-pub use rk::api::v1;
+/// The API types: generated messages plus the hand-written watch events.
+pub mod v1 {
+    pub use crate::rk::api::v1::*;
+    pub use crate::watch_event::*;
+}
 pub use rk::intstr::IntOrString;
 
 pub mod fields;
@@ -25,6 +29,7 @@ pub mod quantity;
 pub mod resource;
 mod serde_util;
 pub mod time;
+pub mod watch_event;
 
 pub use manifest::{decode_manifests, DecodeOptions, ManifestError, Object};
 pub use resource::{Resource, ResourceList, WatchEventType};

@@ -48,6 +48,8 @@ pub trait Resource:
     fn type_meta(&self) -> (&str, &str);
     fn set_type_meta(&mut self);
     fn watch_event(kind: WatchEventType, object: Self) -> Self::WatchEvent;
+    /// An event whose encoding was made once with [`crate::watch_event::encode_watch_event`].
+    fn pre_encoded_watch_event(encoded: bytes::Bytes) -> Self::WatchEvent;
     fn into_watch_parts(event: Self::WatchEvent) -> (String, Option<Self>);
 
     fn metadata(&self) -> &ObjectMeta {
@@ -103,7 +105,10 @@ macro_rules! resource {
                 self.kind = Self::KIND.to_string();
             }
             fn watch_event(kind: WatchEventType, object: Self) -> $event {
-                $event { r#type: kind.as_str().to_string(), object: Some(object) }
+                $event::new(kind.as_str(), object)
+            }
+            fn pre_encoded_watch_event(encoded: bytes::Bytes) -> $event {
+                $event::pre_encoded(encoded)
             }
             fn into_watch_parts(event: $event) -> (String, Option<Self>) {
                 (event.r#type, event.object)

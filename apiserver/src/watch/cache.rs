@@ -8,14 +8,18 @@
 
 use crate::registry::codec;
 use crate::storage::{EventKind, Revision, Storage, StorageError};
+use bytes::Bytes;
 use futures::StreamExt;
+use rk_proto::watch_event::encode_watch_event;
 use rk_proto::Resource;
+use rk_proto::WatchEventType;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// One change to an object, decoded once and shared by every watcher.
+/// One change to an object, decoded once and shared by every watcher; its
+/// encodings too, so every watcher is sent the same bytes.
 #[derive(Debug)]
 pub struct CachedEvent<R> {
     pub revision: Revision,
@@ -24,6 +28,22 @@ pub struct CachedEvent<R> {
     pub object: R,
     /// The object before this event, if it existed.
     pub previous: Option<R>,
+    /// `object`, encoded.
+    encoded_object: Bytes,
+    /// The whole watch event as ADDED, MODIFIED and DELETED, made on first use.
+    encoded_events: [OnceLock<Bytes>; 3],
+}
+
+impl<R> CachedEvent<R> {
+    /// This change as a watch event of type `kind`, encoded once for all watchers.
+    pub fn encoded(&self, kind: WatchEventType) -> Bytes {
+        let slot = match kind {
+            WatchEventType::Added => 0,
+            WatchEventType::Modified => 1,
+            WatchEventType::Deleted => 2,
+        };
+        self.encoded_events[slot].get_or_init(|| encode_watch_event(kind.as_str(), &self.encoded_object)).clone()
+    }
 }
 
 struct Window<R> {
@@ -156,5 +176,13 @@ fn decode_event<R: Resource>(event: crate::storage::StorageEvent) -> Result<Cach
         EventKind::Put => codec::decode::<R>(&event.value, event.revision)?,
         EventKind::Delete => previous.clone().unwrap_or_default(),
     };
-    Ok(CachedEvent { revision: event.revision, kind: event.kind, object, previous })
+    let encoded_object = Bytes::from(object.encode_to_vec());
+    Ok(CachedEvent {
+        revision: event.revision,
+        kind: event.kind,
+        object,
+        previous,
+        encoded_object,
+        encoded_events: Default::default(),
+    })
 }

@@ -25,14 +25,14 @@ impl WatchFilter {
 
     /// What a watcher with this filter sees of `event`: an object entering the
     /// selection is ADDED, one leaving it is DELETED, others are skipped.
-    pub(super) fn view<R: Resource>(&self, event: &CachedEvent<R>) -> Option<(WatchEventType, R)> {
+    pub(super) fn view<R: Resource>(&self, event: &CachedEvent<R>) -> Option<WatchEventType> {
         let was = event.previous.as_ref().is_some_and(|p| self.matches(p));
         match event.kind {
-            EventKind::Delete => was.then(|| (WatchEventType::Deleted, event.object.clone())),
+            EventKind::Delete => was.then_some(WatchEventType::Deleted),
             EventKind::Put => match (was, self.matches(&event.object)) {
-                (true, true) => Some((WatchEventType::Modified, event.object.clone())),
-                (false, true) => Some((WatchEventType::Added, event.object.clone())),
-                (true, false) => Some((WatchEventType::Deleted, event.object.clone())),
+                (true, true) => Some(WatchEventType::Modified),
+                (false, true) => Some(WatchEventType::Added),
+                (true, false) => Some(WatchEventType::Deleted),
                 (false, false) => None,
             },
         }

@@ -57,8 +57,8 @@ async fn run<R: Resource>(
         }
         for event in batch {
             cursor = event.revision;
-            if let Some((kind, object)) = filter.view(&event) {
-                if tx.send(Ok(R::watch_event(kind, object))).await.is_err() {
+            if let Some(kind) = filter.view(&event) {
+                if tx.send(Ok(R::pre_encoded_watch_event(event.encoded(kind)))).await.is_err() {
                     return;
                 }
             }
