@@ -59,6 +59,10 @@ impl ApiServer {
         Ok(server)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     pub fn memory(&self) -> anyhow::Result<Memory> {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.pid)).context("reading the apiserver's status")?;

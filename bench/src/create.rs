@@ -6,6 +6,7 @@
 //! than one put (a namespace read plus a conditional transaction), so the
 //! ratio shows both the apiserver's own overhead and that extra etcd work.
 
+use crate::cpu::{micros_per, Processes};
 use crate::fixtures::{self, pod};
 use crate::load::{self, Timings};
 use crate::report::{Goal, Section};
@@ -23,7 +24,7 @@ const NAMESPACE: &str = "bench-create";
 const WARM_UP: usize = 100;
 const GOAL_RATIO: f64 = 0.6;
 
-pub async fn run(api: &str, etcd: &str, creates: usize) -> anyhow::Result<Section> {
+pub async fn run(api: &str, etcd: &str, creates: usize, processes: &Processes) -> anyhow::Result<Section> {
     let setup = fixtures::rk_clients(api, 1).await?.remove(0);
     fixtures::create_namespace(&setup, NAMESPACE).await?;
     let stored = warm_up(api, etcd).await?;
@@ -32,11 +33,27 @@ pub async fn run(api: &str, etcd: &str, creates: usize) -> anyhow::Result<Sectio
         "| concurrency | rk creates/s | rk p50 ms | rk p99 ms | etcd puts/s | etcd p50 ms | etcd p99 ms | rk/etcd throughput |\n\
          |---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
+    let mut cpu_table = String::from(
+        "| concurrency | apiserver µs/create | etcd µs/create | bench µs/create | etcd µs/put | bench µs/put |\n\
+         |---:|---:|---:|---:|---:|---:|\n",
+    );
     let mut ratio_at_top = 0.0;
     for level in LEVELS {
         let prefix = format!("c{level}");
+        let before = processes.sample()?;
         let rk = rk_creates(api, level, creates, &prefix).await?;
+        let between = processes.sample()?;
         let etcd = etcd_puts(etcd, level, creates, &prefix, &stored).await?;
+        let (rk_cpu, etcd_cpu) = (between - before, processes.sample()? - between);
+        let per = |cpu| micros_per(cpu, creates);
+        cpu_table.push_str(&format!(
+            "| {level} | {} | {} | {} | {} | {} |\n",
+            per(rk_cpu.apiserver),
+            per(rk_cpu.etcd),
+            per(rk_cpu.bench),
+            per(etcd_cpu.etcd),
+            per(etcd_cpu.bench)
+        ));
         let (rk_rate, etcd_rate) = (per_second(creates, rk.wall), per_second(creates, etcd.wall));
         let (rk_lat, etcd_lat) = (Summary::of(rk.latencies), Summary::of(etcd.latencies));
         ratio_at_top = rk_rate / etcd_rate;
@@ -51,9 +68,11 @@ pub async fn run(api: &str, etcd: &str, creates: usize) -> anyhow::Result<Sectio
     let markdown = format!(
         "### Create throughput and latency\n\n\
          {creates} pod creates per level, each worker issuing its next call when the previous returns, over \
-         min(concurrency, {MAX_CONNECTIONS}) HTTP/2 connections. Pod: one container with image, two ports, env, \
-         resources and four labels: {sent_size} bytes as sent, {} bytes as stored. Baseline: etcd puts of a \
-         stored pod's bytes to distinct keys, same workers and connections.\n\n{table}",
+         min(concurrency, {MAX_CONNECTIONS}) HTTP/2 connections. Pod: four labels, one container with image, args, \
+         two ports, env and resources: {sent_size} bytes as sent, {} bytes as stored. Baseline: etcd puts of a \
+         stored pod's bytes to distinct keys, same workers and connections.\n\n{table}\n\
+         CPU time (user + system) per operation of each process, from /proc: all three share the machine's \
+         CPUs, so a create's total is what bounds rk's throughput here.\n\n{cpu_table}",
         stored.len()
     );
     let goal = Goal {

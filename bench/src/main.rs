@@ -7,6 +7,7 @@
 //! same etcd, so the ratios hold even where absolute numbers vary by machine.
 
 mod apiserver_process;
+mod cpu;
 mod create;
 mod fixtures;
 mod list;
@@ -65,13 +66,14 @@ async fn main() -> anyhow::Result<()> {
     }
     apiserver_process::binary_path()?;
     let run = RunInfo::collect();
-    println!("rk-bench on {}\n{}\n$ {}\n", run.date, run.machine, run.command);
+    println!("rk-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
 
     let etcd = rk_testkit::TestEtcd::start().await.context("starting etcd")?;
     let api = ApiServer::start(&etcd.endpoint()).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = api.memory()?;
-    let result = measure(&args, &api, &etcd.endpoint(), idle).await;
+    let processes = cpu::Processes::find(api.pid())?;
+    let result = measure(&args, &api, &etcd.endpoint(), idle, &processes).await;
     api.stop().await?;
     let sections = result?;
 
@@ -87,7 +89,13 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Runs the selected benchmarks in order, printing each table as it is done.
-async fn measure(args: &Args, api: &ApiServer, etcd: &str, idle: Memory) -> anyhow::Result<Vec<Section>> {
+async fn measure(
+    args: &Args,
+    api: &ApiServer,
+    etcd: &str,
+    idle: Memory,
+    processes: &cpu::Processes,
+) -> anyhow::Result<Vec<Section>> {
     let wanted = |part: Part| args.only.is_none_or(|only| only == part);
     let mut sections = Vec::new();
     let mut done = |section: Section| {
@@ -95,10 +103,10 @@ async fn measure(args: &Args, api: &ApiServer, etcd: &str, idle: Memory) -> anyh
         sections.push(section);
     };
     if wanted(Part::Create) {
-        done(create::run(&api.address, etcd, args.creates).await?);
+        done(create::run(&api.address, etcd, args.creates, processes).await?);
     }
     if wanted(Part::Watch) {
-        done(watch::run(&api.address, etcd, args.watchers, args.watch_pods).await?);
+        done(watch::run(&api.address, etcd, args.watchers, args.watch_pods, processes).await?);
     }
     if wanted(Part::List) {
         done(list::run(&api.address, etcd, args.list_pods).await?);

@@ -27,6 +27,9 @@ pub struct RunInfo {
     pub date: String,
     pub command: String,
     pub machine: String,
+    /// The commit checked out and when the measured rk-apiserver was built:
+    /// the tree may hold uncommitted changes, so the build time says which.
+    pub build: String,
 }
 
 impl RunInfo {
@@ -35,8 +38,24 @@ impl RunInfo {
             date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             command: std::env::args().collect::<Vec<_>>().join(" "),
             machine: machine(),
+            build: build(),
         }
     }
+}
+
+fn build() -> String {
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map_or_else(|| "unknown".into(), |output| String::from_utf8_lossy(&output.stdout).trim().to_string());
+    let built = crate::apiserver_process::binary_path().and_then(|path| Ok(path.metadata()?.modified()?)).map_or_else(
+        |_| "unknown".into(),
+        |time| chrono::DateTime::<chrono::Utc>::from(time).format("%Y-%m-%d %H:%M UTC").to_string(),
+    );
+    format!("commit {commit}, rk-apiserver built {built}")
 }
 
 /// CPU count and model, memory and kernel, read from /proc.
@@ -68,8 +87,8 @@ pub fn render(run: &RunInfo, sections: &[Section]) -> String {
          Reproduce: `cargo build --release -p rk-apiserver -p rk-bench && target/release/rk-bench` \
          (flags: `--creates N`, `--watchers N`, `--watch-pods N`, `--list-pods N`, \
          `--only create|watch|list|memory`, `--no-write`).\n\n\
-         - Date: {}\n- Machine: {}\n- Command: `{}`\n\n",
-        run.date, run.machine, run.command
+         - Date: {}\n- Machine: {}\n- Build: {}\n- Command: `{}`\n\n",
+        run.date, run.machine, run.build, run.command
     );
     out.push_str(&goals_table(sections));
     for section in sections {
@@ -88,6 +107,17 @@ pub fn goals_table(sections: &[Section]) -> String {
         out.push_str(&format!("| {} | {} | {} | {met} |\n", goal.name, goal.target, goal.actual));
     }
     out
+}
+
+/// `text` made fit for a table cell: one line, no pipes, at most 160
+/// characters. Errors nest their cause last, so the end is what is kept.
+pub fn cell(text: &str) -> String {
+    let flat = text.replace(['\n', '|'], " ");
+    let chars = flat.chars().count();
+    if chars <= 160 {
+        return flat;
+    }
+    format!("…{}", flat.chars().skip(chars - 160).collect::<String>())
 }
 
 /// Replaces the apiserver section of `path` with `section` (appending it if

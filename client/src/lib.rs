@@ -7,6 +7,7 @@ pub mod controller;
 pub mod events;
 pub mod informer;
 pub mod leader;
+pub mod status_server;
 pub mod workqueue;
 
 pub use client::{Client, ConnectError, KindClient};
