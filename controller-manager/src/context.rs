@@ -1,0 +1,44 @@
+//! What every controller gets: the API client, an event recorder and the settings.
+
+use rk_client::{Client, EventRecorder};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How often informers re-announce every object (level-triggered repair).
+    pub resync: Duration,
+    /// A node whose heartbeat is older than this becomes Ready=Unknown.
+    pub node_monitor_grace_period: Duration,
+    /// How long a node may stay not ready before its pods are deleted.
+    pub pod_eviction_timeout: Duration,
+    /// Pod CIDRs for nodes are carved from this range.
+    pub cluster_cidr: String,
+    /// Prefix length of each node's pod CIDR.
+    pub node_cidr_mask_size: u8,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            resync: Duration::from_secs(30),
+            node_monitor_grace_period: Duration::from_secs(40),
+            pod_eviction_timeout: Duration::from_secs(300),
+            cluster_cidr: "10.244.0.0/16".into(),
+            node_cidr_mask_size: 24,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ControllerContext {
+    pub client: Client,
+    pub recorder: EventRecorder,
+    pub settings: Settings,
+}
+
+impl ControllerContext {
+    pub fn new(client: Client, settings: Settings) -> Self {
+        let recorder = EventRecorder::new(client.clone(), "rk-controller-manager", "");
+        ControllerContext { client, recorder, settings }
+    }
+}

@@ -1,0 +1,145 @@
+//! Harness for the controller-manager's integration tests: a real etcd, an
+//! in-process apiserver on port-0 listeners, controllers that can be killed,
+//! and polling with deadlines.
+// Each test binary includes this module and uses a different part of it.
+#![allow(dead_code)]
+
+use rk_apiserver::storage::etcd::EtcdStorage;
+use rk_apiserver::{serve, ServerConfig};
+use rk_client::Client;
+use rk_controller_manager::{ControllerContext, Settings};
+use rk_testkit::TestEtcd;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+
+/// An apiserver on its own etcd; both stop when this is dropped.
+pub struct TestApi {
+    pub client: Client,
+    /// The gRPC address (`127.0.0.1:port`), for components that connect themselves.
+    pub address: String,
+    _etcd: TestEtcd,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Starts etcd and an apiserver on it, and connects a client.
+pub async fn start_api() -> TestApi {
+    let etcd = TestEtcd::start().await.expect("etcd starts");
+    let storage = EtcdStorage::connect(&[etcd.endpoint()]).await.expect("etcd reachable");
+    let grpc = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = grpc.local_addr().unwrap().to_string();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        serve(Arc::new(storage), ServerConfig::default(), grpc, http, shutdown).await.expect("apiserver serves");
+    });
+    let client = Client::connect(&address).await.expect("apiserver reachable");
+    TestApi { client, address, _etcd: etcd, _stop: stop }
+}
+
+/// Settings with a short resync, so a missed event is repaired within a test's patience.
+pub fn test_settings() -> Settings {
+    Settings { resync: Duration::from_secs(1), ..Settings::default() }
+}
+
+/// Controllers running on a runtime of their own, as a separate process would.
+///
+/// [`kill`](Self::kill) stops every task they spawned at once (informers,
+/// workers, requests in flight) and closes their connection, which is as near
+/// to SIGKILL as an in-process test gets.
+pub struct ControllerProcess {
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl ControllerProcess {
+    /// Connects its own client to `address` and runs `start` with a context
+    /// built from it and `settings`, on the new runtime.
+    pub fn start<F, Fut>(address: &str, settings: Settings, start: F) -> ControllerProcess
+    where
+        F: FnOnce(ControllerContext) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("controller runtime builds");
+        let address = address.to_string();
+        runtime.spawn(async move {
+            let client = Client::connect(&address).await.expect("apiserver reachable");
+            start(ControllerContext::new(client, settings)).await;
+        });
+        ControllerProcess { runtime: Some(runtime) }
+    }
+
+    pub fn kill(self) {
+        drop(self);
+    }
+}
+
+impl Drop for ControllerProcess {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, panicking with `what`
+/// after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A TCP proxy to `target` that hands on everything the server sends only
+/// after `delay`, while requests pass at once: a client connected through it
+/// sees responses and watch events late, as behind an overloaded apiserver.
+/// Returns the proxy's address.
+pub async fn delaying_proxy(target: &str, delay: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let target = target.to_string();
+    tokio::spawn(async move {
+        while let Ok((inbound, _)) = listener.accept().await {
+            let Ok(outbound) = TcpStream::connect(&target).await else { continue };
+            let (mut from_client, mut to_client) = inbound.into_split();
+            let (mut from_server, mut to_server) = outbound.into_split();
+            tokio::spawn(async move { tokio::io::copy(&mut from_client, &mut to_server).await });
+            let (late, mut due) = mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+            tokio::spawn(async move {
+                let mut buffer = vec![0; 64 * 1024];
+                while let Ok(read @ 1..) = from_server.read(&mut buffer).await {
+                    if late.send((tokio::time::Instant::now() + delay, buffer[..read].to_vec())).is_err() {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                while let Some((when, bytes)) = due.recv().await {
+                    tokio::time::sleep_until(when).await;
+                    if to_client.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    address
+}

@@ -1,0 +1,141 @@
+//! Node lifecycle on a real etcd and apiserver: a node that stops
+//! heartbeating becomes Ready=Unknown, then loses its pods; a node that keeps
+//! heartbeating keeps its pods; a node that comes back is reported ready.
+
+mod common;
+
+use common::{eventually, start_api, test_settings, ControllerProcess};
+use rk_client::Client;
+use rk_controller_manager::{node_lifecycle, Settings};
+use rk_proto::v1::*;
+use rk_proto::Resource;
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+const HEARTBEAT: Duration = Duration::from_millis(500);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_node_becomes_unknown_and_its_pods_are_evicted() {
+    let api = start_api().await;
+    let client = &api.client;
+    for name in ["a", "b"] {
+        client.create(node(name)).await.unwrap();
+        post_ready(client, name).await;
+    }
+    for (pod, node) in [("a-1", "a"), ("a-2", "a"), ("b-1", "b"), ("b-2", "b")] {
+        create_bound_pod(client, pod, node).await;
+    }
+    let heartbeats = tokio::spawn({
+        let client = client.clone();
+        async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT).await;
+                post_ready(&client, "a").await;
+            }
+        }
+    });
+    let settings = Settings {
+        node_monitor_grace_period: Duration::from_secs(2),
+        pod_eviction_timeout: Duration::from_secs(3),
+        ..test_settings()
+    };
+    let _controllers =
+        ControllerProcess::start(&api.address, settings, |ctx| async move { node_lifecycle::start(&ctx) });
+
+    let ready = eventually("node b Ready=Unknown", PATIENCE, || async {
+        let node: Node = client.get("", "b").await.ok()?;
+        ready_condition(&node).filter(|c| c.status == "Unknown")
+    })
+    .await;
+    assert_eq!(ready.reason, "NodeStatusUnknown");
+    assert_eq!(ready.message, "Kubelet stopped posting node status.");
+    let silence = seconds_between(&ready.last_heartbeat_time, &ready.last_transition_time);
+    assert!(silence >= 2, "marked Unknown after {silence} s of silence, before the 2 s grace period");
+    assert_eq!(pods_on(client, "b").await, ["b-1", "b-2"], "eviction waits for the eviction timeout");
+    eventually("a NodeNotReady event on node b", PATIENCE, || event(client, "b", "NodeNotReady")).await;
+
+    eventually("node b's pods deleted", PATIENCE, || async { pods_on(client, "b").await.is_empty().then_some(()) })
+        .await;
+    let evicted = event(client, "b-1", "NodeControllerEviction").await.expect("an eviction event on the pod");
+    assert_eq!(evicted.message, "Marking for deletion Pod default/b-1 from Node b");
+    assert!(event(client, "b", "DeletingAllPods").await.is_some(), "an eviction event on the node");
+    assert_eq!(pods_on(client, "a").await, ["a-1", "a-2"], "the heartbeating node keeps its pods");
+    let a: Node = client.get("", "a").await.unwrap();
+    assert_eq!(ready_condition(&a).unwrap().status, "True");
+    assert!(event(client, "a", "NodeNotReady").await.is_none());
+
+    post_ready(client, "b").await;
+    eventually("a NodeReady event on node b", PATIENCE, || event(client, "b", "NodeReady")).await;
+    heartbeats.abort();
+}
+
+fn node(name: &str) -> Node {
+    Node { metadata: Some(ObjectMeta { name: name.into(), ..Default::default() }), ..Default::default() }
+}
+
+fn ready_condition(node: &Node) -> Option<NodeCondition> {
+    node.status.as_ref()?.conditions.iter().find(|c| c.r#type == "Ready").cloned()
+}
+
+/// What a kubelet does: Ready=True with a fresh heartbeat. Conflicts with the
+/// controller's own writes are left to the next heartbeat.
+async fn post_ready(client: &Client, name: &str) {
+    let Ok(mut node) = client.get::<Node>("", name).await else { return };
+    let now = rk_proto::time::now();
+    let conditions = &mut node.status.get_or_insert_with(Default::default).conditions;
+    let previous = conditions.iter().position(|c| c.r#type == "Ready").map(|i| conditions.remove(i));
+    let transition = previous.filter(|c| c.status == "True").map_or_else(|| now.clone(), |c| c.last_transition_time);
+    conditions.push(NodeCondition {
+        r#type: "Ready".into(),
+        status: "True".into(),
+        last_heartbeat_time: now,
+        last_transition_time: transition,
+        reason: "KubeletReady".into(),
+        message: "kubelet is posting ready status".into(),
+    });
+    let _ = client.update_status(node).await;
+}
+
+async fn create_bound_pod(client: &Client, name: &str, node: &str) {
+    let pod = Pod {
+        metadata: Some(ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() }),
+        spec: Some(PodSpec {
+            containers: vec![Container { name: "app".into(), image: "app:1".into(), ..Default::default() }],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let pod = client.create(pod).await.unwrap();
+    let binding = Binding {
+        metadata: Some(ObjectMeta {
+            name: name.into(),
+            namespace: "default".into(),
+            uid: pod.metadata().uid.clone(),
+            ..Default::default()
+        }),
+        target: Some(ObjectReference { kind: "Node".into(), name: node.into(), ..Default::default() }),
+        ..Default::default()
+    };
+    client.bind(binding).await.unwrap();
+}
+
+/// Names of the pods bound to `node`, sorted.
+async fn pods_on(client: &Client, node: &str) -> Vec<String> {
+    let options = ListOptions { field_selector: format!("spec.nodeName={node}"), ..Default::default() };
+    let mut names: Vec<_> =
+        client.list::<Pod>(options).await.unwrap().items.iter().map(|p| p.metadata().name.clone()).collect();
+    names.sort();
+    names
+}
+
+/// The event with `reason` about the object named `involved` (nodes' and these pods' events are in `default`).
+async fn event(client: &Client, involved: &str, reason: &str) -> Option<Event> {
+    let options = ListOptions { namespace: "default".into(), ..Default::default() };
+    let events = client.list::<Event>(options).await.ok()?.items;
+    events.into_iter().find(|e| e.reason == reason && e.involved_object.as_ref().is_some_and(|o| o.name == involved))
+}
+
+fn seconds_between(from: &str, to: &str) -> i64 {
+    let parse = |t: &str| rk_proto::time::parse(t).unwrap_or_else(|| panic!("{t:?} is not a time"));
+    (parse(to) - parse(from)).num_seconds()
+}
