@@ -1,5 +1,7 @@
 //! A real local cluster made by `rkctl cluster up` in a temporary state
 //! directory on free ports, and a way to run rkctl against it.
+// Each test binary includes this module and uses a different part of it.
+#![allow(dead_code)]
 
 use rk_testkit::free_port;
 use std::io::Write;
@@ -17,7 +19,7 @@ impl Cluster {
     pub fn up() -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let cluster = Cluster { dir };
-        let ports = [free_port(), free_port(), free_port(), free_port()];
+        let ports = [free_port(), free_port(), free_port(), free_port(), free_port(), free_port()];
         let out = cluster.rkctl(&[
             "cluster",
             "up",
@@ -25,6 +27,8 @@ impl Cluster {
             &format!("--etcd-peer-port={}", ports[1]),
             &format!("--apiserver-port={}", ports[2]),
             &format!("--apiserver-health-port={}", ports[3]),
+            &format!("--scheduler-health-port={}", ports[4]),
+            &format!("--controller-manager-health-port={}", ports[5]),
         ]);
         assert!(out.status.success(), "cluster up failed: {}", text(&out.stderr));
         cluster

@@ -4,7 +4,7 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// Start order; `down` stops them in reverse.
-pub const NAMES: &[&str] = &["etcd", "rk-apiserver"];
+pub const NAMES: &[&str] = &["etcd", "rk-apiserver", "rk-scheduler", "rk-controller-manager"];
 
 /// Saved in the state dir by `up`, so `status` checks the same ports.
 #[derive(clap::Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -21,6 +21,12 @@ pub struct UpArgs {
     /// apiserver health and metrics port.
     #[arg(long, default_value_t = 6480)]
     pub apiserver_health_port: u16,
+    /// rk-scheduler health and metrics port.
+    #[arg(long, default_value_t = 10259)]
+    pub scheduler_health_port: u16,
+    /// rk-controller-manager health and metrics port.
+    #[arg(long, default_value_t = 10257)]
+    pub controller_manager_health_port: u16,
     /// Service cluster IP range.
     #[arg(long, default_value = "10.96.0.0/16")]
     pub service_cluster_ip_range: String,
@@ -33,6 +39,8 @@ impl Default for UpArgs {
             etcd_peer_port: 2380,
             apiserver_port: 6443,
             apiserver_health_port: 6480,
+            scheduler_health_port: 10259,
+            controller_manager_health_port: 10257,
             service_cluster_ip_range: "10.96.0.0/16".into(),
         }
     }
@@ -96,7 +104,23 @@ pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
         ],
         health_url: format!("http://127.0.0.1:{}/healthz", args.apiserver_health_port),
     };
-    Ok(vec![etcd, apiserver])
+    let control_loop = |name: &'static str, health_port: u16| -> anyhow::Result<Component> {
+        Ok(Component {
+            name,
+            program: find_program(name, "build it with `cargo build --release` (scripts/cluster-up does)")?,
+            args: vec![
+                format!("--server={}", args.apiserver_address()),
+                format!("--health-listen=127.0.0.1:{health_port}"),
+            ],
+            health_url: format!("http://127.0.0.1:{health_port}/healthz"),
+        })
+    };
+    Ok(vec![
+        etcd,
+        apiserver,
+        control_loop("rk-scheduler", args.scheduler_health_port)?,
+        control_loop("rk-controller-manager", args.controller_manager_health_port)?,
+    ])
 }
 
 fn data_dir(state_dir: &Path) -> PathBuf {
