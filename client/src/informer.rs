@@ -6,6 +6,7 @@
 //! which lets level-triggered controllers repair anything they got wrong.
 
 use crate::client::{Client, KindClient};
+use crate::workqueue::WorkQueue;
 use futures::StreamExt;
 use rk_proto::v1::{ListOptions, ObjectMeta};
 use rk_proto::{ResourceList, WatchEventType};
@@ -119,6 +120,12 @@ impl<R: KindClient> Informer<R> {
     pub fn on_change(mut self, handler: impl Fn(&Change<R>) + Send + Sync + 'static) -> Self {
         self.handlers.push(Box::new(handler));
         self
+    }
+
+    /// Queues the key of every changed object: the usual handler of a controller's own kind.
+    pub fn enqueue_into(self, queue: &Arc<WorkQueue>) -> Self {
+        let queue = Arc::clone(queue);
+        self.on_change(move |change| queue.add(&object_key(change.object().metadata())))
     }
 
     /// Starts listing and watching in the background for as long as the process runs.

@@ -6,10 +6,6 @@ use rk_proto::v1::{Endpoints, Pod, Service};
 use rk_proto::Resource;
 use std::sync::Arc;
 
-pub fn service_changed(queue: Arc<WorkQueue>) -> impl Fn(&Change<Service>) + Send + Sync + 'static {
-    move |change| queue.add(&object_key(change.object().metadata()))
-}
-
 /// A pod change concerns the Services selecting it before and after the change.
 pub fn pod_changed(
     queue: Arc<WorkQueue>,

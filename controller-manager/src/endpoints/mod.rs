@@ -24,7 +24,7 @@ pub fn start(ctx: &ControllerContext) {
     let queue = Arc::new(WorkQueue::new());
     let services = Informer::<Service>::new(ctx.client.clone(), ListOptions::default())
         .resync_every(ctx.settings.resync)
-        .on_change(handlers::service_changed(Arc::clone(&queue)))
+        .enqueue_into(&queue)
         .start();
     let pods = Informer::<Pod>::new(ctx.client.clone(), ListOptions::default())
         .on_change(handlers::pod_changed(Arc::clone(&queue), Arc::clone(&services.store)))

@@ -16,9 +16,8 @@ use blocks::NodeBlocks;
 use controller::NodeIpam;
 
 use crate::ControllerContext;
-use rk_client::{object_key, run_controller, Informer, WorkQueue};
+use rk_client::{run_controller, Informer, WorkQueue};
 use rk_proto::v1::{ListOptions, Node};
-use rk_proto::Resource;
 use std::sync::Arc;
 
 /// Assignments are quick, and serialised by the allocation table anyway.
@@ -30,10 +29,7 @@ pub fn start(ctx: &ControllerContext) -> Result<(), IpamError> {
     let queue = Arc::new(WorkQueue::new());
     let nodes = Informer::<Node>::new(ctx.client.clone(), ListOptions::default())
         .resync_every(ctx.settings.resync)
-        .on_change({
-            let queue = Arc::clone(&queue);
-            move |change| queue.add(&object_key(change.object().metadata()))
-        })
+        .enqueue_into(&queue)
         .start();
     let ipam = Arc::new(NodeIpam::new(
         ctx.client.clone(),

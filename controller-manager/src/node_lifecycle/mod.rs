@@ -17,9 +17,8 @@ mod verdict;
 use crate::ControllerContext;
 use clock::SystemClock;
 use controller::NodeLifecycle;
-use rk_client::{object_key, run_controller, Informer, WorkQueue};
+use rk_client::{run_controller, Informer, WorkQueue};
 use rk_proto::v1::{ListOptions, Node};
-use rk_proto::Resource;
 use std::sync::Arc;
 use verdict::Timeouts;
 
@@ -31,10 +30,7 @@ pub fn start(ctx: &ControllerContext) {
     let queue = Arc::new(WorkQueue::new());
     let nodes = Informer::<Node>::new(ctx.client.clone(), ListOptions::default())
         .resync_every(ctx.settings.resync)
-        .on_change({
-            let queue = Arc::clone(&queue);
-            move |change| queue.add(&object_key(change.object().metadata()))
-        })
+        .enqueue_into(&queue)
         .start();
     let controller = NodeLifecycle {
         client: ctx.client.clone(),
