@@ -9,6 +9,8 @@ use std::process::{Command, Output, Stdio};
 
 pub struct Cluster {
     pub dir: tempfile::TempDir,
+    /// The `cluster up` arguments, to start again what was killed.
+    up_args: Vec<String>,
 }
 
 pub fn rkctl_binary() -> &'static str {
@@ -17,20 +19,27 @@ pub fn rkctl_binary() -> &'static str {
 
 impl Cluster {
     pub fn up() -> Cluster {
+        Self::up_with(&[])
+    }
+
+    /// `cluster up` with extra flags, like `--pod-eviction-timeout=3`.
+    pub fn up_with(extra: &[&str]) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
-        let cluster = Cluster { dir };
+        let mut cluster = Cluster { dir, up_args: Vec::new() };
         let ports = [free_port(), free_port(), free_port(), free_port(), free_port(), free_port()];
-        let out = cluster.rkctl(&[
-            "cluster",
-            "up",
-            &format!("--etcd-port={}", ports[0]),
-            &format!("--etcd-peer-port={}", ports[1]),
-            &format!("--apiserver-port={}", ports[2]),
-            &format!("--apiserver-health-port={}", ports[3]),
-            &format!("--scheduler-health-port={}", ports[4]),
-            &format!("--controller-manager-health-port={}", ports[5]),
-        ]);
-        assert!(out.status.success(), "cluster up failed: {}", text(&out.stderr));
+        let mut args = vec![
+            "cluster".to_string(),
+            "up".to_string(),
+            format!("--etcd-port={}", ports[0]),
+            format!("--etcd-peer-port={}", ports[1]),
+            format!("--apiserver-port={}", ports[2]),
+            format!("--apiserver-health-port={}", ports[3]),
+            format!("--scheduler-health-port={}", ports[4]),
+            format!("--controller-manager-health-port={}", ports[5]),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        cluster.up_args = args;
+        cluster.start_missing();
         cluster
     }
 
@@ -75,6 +84,28 @@ impl Cluster {
         let path = self.dir.path().join(name);
         std::fs::write(&path, content).unwrap();
         path.display().to_string()
+    }
+}
+
+impl Cluster {
+    /// The apiserver address `cluster up` wrote to the client config.
+    pub fn server(&self) -> String {
+        let config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(self.dir.path().join("config.json")).unwrap()).unwrap();
+        config["server"].as_str().unwrap().to_string()
+    }
+
+    /// Runs `cluster up` again: starts whatever is not running.
+    pub fn start_missing(&self) {
+        let out = self.rkctl(&self.up_args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(out.status.success(), "cluster up failed: {}", text(&out.stderr));
+    }
+
+    /// SIGKILLs one of the cluster's processes, as a crash would.
+    pub fn kill(&self, component: &str) {
+        let pid = std::fs::read_to_string(self.dir.path().join(format!("{component}.pid"))).unwrap();
+        let status = Command::new("kill").args(["-KILL", pid.trim()]).status().unwrap();
+        assert!(status.success(), "kill {component}");
     }
 }
 

@@ -27,6 +27,12 @@ pub struct UpArgs {
     /// rk-controller-manager health and metrics port.
     #[arg(long, default_value_t = 10257)]
     pub controller_manager_health_port: u16,
+    /// Seconds without a node heartbeat before it becomes Ready=Unknown (controller manager).
+    #[arg(long, default_value_t = 40)]
+    pub node_monitor_grace_period: u64,
+    /// Seconds a node may stay not ready before its pods are deleted (controller manager).
+    #[arg(long, default_value_t = 300)]
+    pub pod_eviction_timeout: u64,
     /// Service cluster IP range.
     #[arg(long, default_value = "10.96.0.0/16")]
     pub service_cluster_ip_range: String,
@@ -41,6 +47,8 @@ impl Default for UpArgs {
             apiserver_health_port: 6480,
             scheduler_health_port: 10259,
             controller_manager_health_port: 10257,
+            node_monitor_grace_period: 40,
+            pod_eviction_timeout: 300,
             service_cluster_ip_range: "10.96.0.0/16".into(),
         }
     }
@@ -104,22 +112,26 @@ pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
         ],
         health_url: format!("http://127.0.0.1:{}/healthz", args.apiserver_health_port),
     };
-    let control_loop = |name: &'static str, health_port: u16| -> anyhow::Result<Component> {
+    let control_loop = |name: &'static str, health_port: u16, extra: Vec<String>| -> anyhow::Result<Component> {
+        let mut flags =
+            vec![format!("--server={}", args.apiserver_address()), format!("--health-listen=127.0.0.1:{health_port}")];
+        flags.extend(extra);
         Ok(Component {
             name,
             program: find_program(name, "build it with `cargo build --release` (scripts/cluster-up does)")?,
-            args: vec![
-                format!("--server={}", args.apiserver_address()),
-                format!("--health-listen=127.0.0.1:{health_port}"),
-            ],
+            args: flags,
             health_url: format!("http://127.0.0.1:{health_port}/healthz"),
         })
     };
+    let node_timeouts = vec![
+        format!("--node-monitor-grace-period={}", args.node_monitor_grace_period),
+        format!("--pod-eviction-timeout={}", args.pod_eviction_timeout),
+    ];
     Ok(vec![
         etcd,
         apiserver,
-        control_loop("rk-scheduler", args.scheduler_health_port)?,
-        control_loop("rk-controller-manager", args.controller_manager_health_port)?,
+        control_loop("rk-scheduler", args.scheduler_health_port, Vec::new())?,
+        control_loop("rk-controller-manager", args.controller_manager_health_port, node_timeouts)?,
     ])
 }
 
