@@ -97,12 +97,21 @@ fn create_get_describe_and_delete_a_pod() {
 fn get_yaml_edit_and_update_round_trips_and_detects_conflicts() {
     let cluster = Cluster::up();
     cluster.ok(&["create", "-f", &cluster.write("rc.yaml", RC)]);
-    let yaml = cluster.ok(&["get", "rc", "frontend", "-o", "yaml"]);
-    let edited = yaml.replace("replicas: 2", "replicas: 5");
-    assert_ne!(edited, yaml);
-    let out = cluster.rkctl_stdin(&["update", "-f", "-"], &edited);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "replicationcontroller/frontend replaced\n");
+    // The controller manager writes the RC's status meanwhile; an edit that meets that is a
+    // Conflict and is simply made again on a fresh copy, as a kubectl user would.
+    let mut attempts = 0;
+    let edited = loop {
+        let yaml = cluster.ok(&["get", "rc", "frontend", "-o", "yaml"]);
+        let edited = yaml.replace("replicas: 2", "replicas: 5");
+        assert_ne!(edited, yaml);
+        let out = cluster.rkctl_stdin(&["update", "-f", "-"], &edited);
+        if out.status.success() {
+            assert_eq!(text(&out.stdout), "replicationcontroller/frontend replaced\n");
+            break edited;
+        }
+        assert!(text(&out.stderr).contains("(Conflict)") && attempts < 10, "{}", text(&out.stderr));
+        attempts += 1;
+    };
     assert_eq!(cluster.ok(&["get", "rc", "frontend", "-o", "jsonpath={.spec.replicas}"]), "5");
     // The same stale manifest again: its resourceVersion is no longer current.
     let stale = cluster.rkctl_stdin(&["replace", "-f", "-"], &edited.replace("replicas: 5", "replicas: 7"));
@@ -121,10 +130,7 @@ fn get_yaml_edit_and_update_round_trips_and_detects_conflicts() {
     );
 
     let table = cluster.ok(&["get", "rc"]);
-    assert!(
-        table.starts_with("NAME       DESIRED   CURRENT   READY   AGE\nfrontend   5         0         0       "),
-        "{table}"
-    );
+    assert!(table.starts_with("NAME       DESIRED   CURRENT   READY   AGE\nfrontend   5         "), "{table}");
     assert_eq!(cluster.ok(&["scale", "rc", "frontend", "--replicas=1"]), "replicationcontroller/frontend scaled\n");
     assert_eq!(cluster.ok(&["get", "rc/frontend", "-o", "jsonpath={.spec.replicas}"]), "1");
     assert_eq!(

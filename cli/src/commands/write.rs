@@ -73,12 +73,12 @@ async fn write_one<R: KindClient>(
                 }
                 Err(status) => Err(status.into()),
                 Ok(current) => {
-                    // Last writer wins unless the manifest pins a resourceVersion.
-                    if meta.resource_version.is_empty() {
-                        object.metadata_mut().resource_version = current.metadata().resource_version.clone();
-                    }
+                    // Last writer wins (an update without resourceVersion is unconditional), unless
+                    // the manifest pins one; status written meanwhile by a controller is kept.
                     let updated = client.update(object).await?;
-                    let changed = updated.metadata().resource_version != current.metadata().resource_version;
+                    let changed = updated.metadata().generation != current.metadata().generation
+                        || updated.metadata().labels != current.metadata().labels
+                        || updated.metadata().annotations != current.metadata().annotations;
                     Ok(format!("{name} {}", if changed { "configured" } else { "unchanged" }))
                 }
             }
