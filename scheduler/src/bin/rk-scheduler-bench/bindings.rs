@@ -36,6 +36,27 @@ impl Bindings {
         self.seen.lock().unwrap().get(pod).copied()
     }
 
+    /// Waits until the watch has seen `count` pods, bound or not; returns when
+    /// it noticed (within 5 ms), or an error after `within`.
+    pub async fn wait_for_pods(&self, count: usize, within: Duration) -> anyhow::Result<Instant> {
+        let deadline = Instant::now() + within;
+        loop {
+            let pods = self.informer.store.len();
+            if pods >= count {
+                return Ok(Instant::now());
+            }
+            if Instant::now() >= deadline {
+                anyhow::bail!("only {pods} of {count} pods exist after {within:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// When the last pod seen bound so far was.
+    pub fn last_bound(&self) -> Option<Instant> {
+        self.seen.lock().unwrap().values().max().copied()
+    }
+
     /// Waits until `count` pods were seen bound; an error after `within` says how many were.
     pub async fn wait_for(&self, count: usize, within: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + within;

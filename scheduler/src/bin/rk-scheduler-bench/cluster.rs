@@ -1,5 +1,6 @@
-//! A throwaway etcd and an in-process apiserver, and the scheduler under test,
-//! each component on a tokio runtime of its own with named threads: the OS
+//! A throwaway etcd and an in-process apiserver, the scheduler under test and
+//! the controller manager's replication controller, each component on a tokio
+//! runtime of its own with named threads: the OS
 //! shares the cores among them as among separate processes, and each one's
 //! CPU time can be read per thread.
 
@@ -7,6 +8,7 @@ use anyhow::Context;
 use rk_apiserver::storage::etcd::EtcdStorage;
 use rk_apiserver::{serve, ServerConfig};
 use rk_client::Client;
+use rk_controller_manager::{replication, ControllerContext, Settings};
 use rk_scheduler::{Metrics, Options, Scheduler};
 use rk_testkit::TestEtcd;
 use std::future::Future;
@@ -15,6 +17,7 @@ use tokio::runtime::Runtime;
 
 pub const APISERVER_THREADS: &str = "rk-apiserver";
 pub const SCHEDULER_THREADS: &str = "rk-scheduler";
+pub const CONTROLLER_MANAGER_THREADS: &str = "rk-controllers";
 
 /// A runtime that is shut down, with everything on it, when dropped.
 struct Component(Option<Runtime>);
@@ -93,6 +96,26 @@ impl Cluster {
             .await??;
         Ok(RunningScheduler { metrics, _component: component })
     }
+
+    /// Starts the replication controller (default settings) on its own
+    /// runtime; it stops when the handle is dropped.
+    pub async fn start_replication_controller(&self) -> anyhow::Result<RunningComponent> {
+        let component = Component::start(CONTROLLER_MANAGER_THREADS)?;
+        let address = self.address.clone();
+        component
+            .run(async move {
+                let client = Client::connect(&address).await?;
+                replication::start(&ControllerContext::new(client, Settings::default()));
+                anyhow::Ok(())
+            })
+            .await??;
+        Ok(RunningComponent { _component: component })
+    }
+}
+
+/// A component that runs until dropped.
+pub struct RunningComponent {
+    _component: Component,
 }
 
 pub struct RunningScheduler {

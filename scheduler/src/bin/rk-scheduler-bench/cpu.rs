@@ -1,9 +1,9 @@
-//! CPU time of each component, from /proc: the apiserver's and the
-//! scheduler's runtime threads (by name), the rest of this process (the
+//! CPU time of each component, from /proc: the apiserver's, the scheduler's
+//! and the controller manager's runtime threads (by name), the rest of this process (the
 //! bench's load and watch), and the etcd child process. All share the same
 //! cores, so CPU per pod is what bounds throughput here.
 
-use crate::cluster::{APISERVER_THREADS, SCHEDULER_THREADS};
+use crate::cluster::{APISERVER_THREADS, CONTROLLER_MANAGER_THREADS, SCHEDULER_THREADS};
 use anyhow::Context;
 use std::ops::Sub;
 use std::time::Duration;
@@ -15,6 +15,7 @@ const TICKS_PER_SECOND: u64 = 100;
 pub struct CpuTimes {
     pub apiserver: Duration,
     pub scheduler: Duration,
+    pub controller_manager: Duration,
     pub etcd: Duration,
     pub bench: Duration,
 }
@@ -27,6 +28,7 @@ impl CpuTimes {
             match name.as_str() {
                 APISERVER_THREADS => times.apiserver += cpu,
                 SCHEDULER_THREADS => times.scheduler += cpu,
+                CONTROLLER_MANAGER_THREADS => times.controller_manager += cpu,
                 _ => times.bench += cpu,
             }
         }
@@ -40,6 +42,7 @@ impl Sub for CpuTimes {
         CpuTimes {
             apiserver: self.apiserver.saturating_sub(earlier.apiserver),
             scheduler: self.scheduler.saturating_sub(earlier.scheduler),
+            controller_manager: self.controller_manager.saturating_sub(earlier.controller_manager),
             etcd: self.etcd.saturating_sub(earlier.etcd),
             bench: self.bench.saturating_sub(earlier.bench),
         }

@@ -1,17 +1,20 @@
 //! rk-scheduler-bench: scheduler throughput and latency against a real etcd
-//! and apiserver, with the etcd write ceiling measured in the same run.
+//! and apiserver, with the etcd write ceiling measured in the same run; and a
+//! replication controller scaled from 0, with the controller manager too.
 
 mod bindings;
 mod ceiling;
 mod cluster;
 mod cpu;
 mod load;
+mod rc_scale;
 mod report;
+mod section;
 mod workload;
 
 use anyhow::Context;
 use bindings::Bindings;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use cluster::Cluster;
 use cpu::CpuTimes;
 use prost::Message;
@@ -39,9 +42,26 @@ struct Args {
     /// Raw etcd puts for the write ceiling.
     #[arg(long, default_value_t = 20_000)]
     etcd_puts: usize,
+    /// Nodes for the replication controller phase.
+    #[arg(long, default_value_t = 1000)]
+    rc_nodes: usize,
+    /// Replicas the replication controller is scaled to, from 0.
+    #[arg(long, default_value_t = 10_000)]
+    rc_scale: usize,
+    /// Run only this phase; BENCHMARKS.md keeps the other's results.
+    #[arg(long, value_enum)]
+    only: Option<Phase>,
     /// Print only; leave BENCHMARKS.md alone.
     #[arg(long)]
     no_write: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Phase {
+    /// Pods created by the bench, streaming and backlog, for each of `--sizes`.
+    Scheduler,
+    /// One replication controller scaled from 0 to `--rc-scale`.
+    RcScale,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -62,24 +82,36 @@ impl FromStr for Size {
 }
 
 /// Connections the bench creates objects over.
-const CONNECTIONS: usize = 8;
+pub const CONNECTIONS: usize = 8;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mut rows = Vec::new();
-    for &size in &args.sizes {
-        for mode in [Mode::Streaming, Mode::Backlog] {
-            eprintln!("{} nodes, {} pods, {mode:?}...", size.nodes, size.pods);
-            rows.push(measure(size, mode, &args).await.with_context(|| format!("{size:?} {mode:?}"))?);
+    let runs = |phase| args.only.is_none_or(|only| only == phase);
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let mut parts = Vec::new();
+    if runs(Phase::Scheduler) {
+        let mut rows = Vec::new();
+        for &size in &args.sizes {
+            for mode in [Mode::Streaming, Mode::Backlog] {
+                eprintln!("{} nodes, {} pods, {mode:?}...", size.nodes, size.pods);
+                rows.push(measure(size, mode, &args).await.with_context(|| format!("{size:?} {mode:?}"))?);
+            }
         }
+        let tables = report::tables(&rows);
+        println!("{tables}");
+        parts.push((section::SCHEDULER, section::scheduler_part(&tables, &command, args.concurrency)));
     }
-    let tables = report::tables(&rows);
-    println!("{tables}");
+    if runs(Phase::RcScale) {
+        eprintln!("{} nodes, one replication controller scaled from 0 to {}...", args.rc_nodes, args.rc_scale);
+        let run = rc_scale::measure(args.rc_nodes, args.rc_scale, args.concurrency).await.context("rc-scale")?;
+        let table = rc_scale::table(&run);
+        println!("{table}");
+        parts.push((section::RC_SCALE, section::rc_scale_part(&table, &command)));
+    }
     if !args.no_write {
-        let command = std::env::args().collect::<Vec<_>>().join(" ");
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace").join("BENCHMARKS.md");
-        report::write(&path, &report::section(&tables, &command, args.concurrency))?;
+        section::write(&path, &parts)?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
@@ -160,7 +192,7 @@ fn bound_at(bindings: &Bindings, i: usize) -> anyhow::Result<Instant> {
 }
 
 /// Creates `make(0..count)` over the clients; returns when each create was sent.
-async fn create<R, F>(
+pub async fn create<R, F>(
     clients: &Arc<Vec<Client>>,
     count: usize,
     concurrency: usize,
