@@ -266,6 +266,17 @@ fn directories_delete_by_file_and_all_server_flags_and_describe() {
     let services = cluster.ok(&["get", "svc"]);
     assert!(services.starts_with("NAME       TYPE        CLUSTER-IP"), "{services}");
     assert!(services.contains("ClusterIP   10.96.") && services.contains("<none>        80/TCP"), "{services}");
+    assert_eq!(cluster.ok(&["get", "rc,svc", "-o", "name"]), "replicationcontroller/frontend\nservice/frontend\n");
+    let all = cluster.ok(&["get", "all"]);
+    assert!(all.starts_with("NAME ") && all.contains("\npod/frontend-"), "{all}");
+    assert!(
+        all.contains("\n\nNAME ")
+            && all.contains("\nservice/frontend ")
+            && all.contains("\nreplicationcontroller/frontend "),
+        "{all}"
+    );
+    assert!(cluster.fails(&["get", "pods,widgets"]).contains("\"widgets\""));
+    assert!(cluster.fails(&["get", "pods,svc", "web"]).contains("names cannot be given"));
     let node = "{apiVersion: v1, kind: Node, metadata: {name: node1, labels: {disktype: ssd}}, status: {conditions: [{type: Ready, status: 'True'}], capacity: {cpu: 2, memory: 2Gi, pods: 110}}}";
     cluster.ok(&["create", "-f", &cluster.write("node.yaml", node)]);
     let nodes = cluster.ok(&["get", "no"]);

@@ -60,11 +60,97 @@ pub fn parse_target(args: &[String]) -> anyhow::Result<Target> {
     Ok(Target { kind: kinds::resolve(&args[0])?, names: args[1..].to_vec() })
 }
 
+/// What `get all` shows, as kubectl's `all` category does for these kinds.
+const ALL_KINDS: &[&str] = &["Pod", "Service", "ReplicationController"];
+
+/// `pods,svc` or `all`: several kinds at once, or None for one kind.
+fn several_kinds(args: &[String]) -> anyhow::Result<Option<Vec<&'static str>>> {
+    let first = &args[0];
+    if first.contains('/') || !(first.contains(',') || first.eq_ignore_ascii_case("all")) {
+        return Ok(None);
+    }
+    if args.len() > 1 {
+        anyhow::bail!("names cannot be given with several resource types; use TYPE/NAME instead");
+    }
+    let mut kinds = Vec::new();
+    for part in first.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let expanded = if part.eq_ignore_ascii_case("all") { ALL_KINDS.to_vec() } else { vec![kinds::resolve(part)?] };
+        for kind in expanded {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+    }
+    Ok(Some(kinds))
+}
+
 pub async fn run(ctx: &Context, args: GetArgs) -> anyhow::Result<()> {
-    let target = parse_target(&args.args)?;
     let format = Format::parse(args.output.as_deref())?;
+    if let Some(kinds) = several_kinds(&args.args)? {
+        return get_several(ctx, &args, &kinds, &format).await;
+    }
+    let target = parse_target(&args.args)?;
     with_kind!(target.kind, R => get::<R>(ctx, &args, &target.names, &format).await,
         otherwise unreachable!("resolved kinds are served"))
+}
+
+/// Tables (or names) of several kinds, one after the other, skipping empty ones.
+async fn get_several(ctx: &Context, args: &GetArgs, kinds: &[&'static str], format: &Format) -> anyhow::Result<()> {
+    if args.watch || !matches!(format, Format::Table { .. } | Format::Name) {
+        anyhow::bail!("several resource types at once take only table (-o wide) or -o name output, without -w");
+    }
+    let mut printed = false;
+    for kind in kinds {
+        with_kind!(*kind, R => print_kind::<R>(ctx, args, format, &mut printed).await?,
+            otherwise unreachable!("resolved kinds are served"));
+    }
+    if !printed {
+        let ns = ctx.namespace.clone().unwrap_or_else(|| "default".into());
+        eprintln!("{}", no_resources_message((!ctx.all_namespaces).then_some(ns.as_str())));
+    }
+    Ok(())
+}
+
+async fn print_kind<R: KindClient + Columns>(
+    ctx: &Context,
+    args: &GetArgs,
+    format: &Format,
+    printed: &mut bool,
+) -> anyhow::Result<()> {
+    let (items, _) = list_items::<R>(ctx, args).await?;
+    if items.is_empty() {
+        return Ok(());
+    }
+    if let Format::Table { wide } = format {
+        if *printed {
+            println!();
+        }
+        let options = TableOptions {
+            wide: *wide,
+            all_namespaces: ctx.all_namespaces,
+            show_labels: args.show_labels,
+            no_headers: args.no_headers,
+            kind_prefix: true,
+        };
+        print!("{}", TablePrinter::<R>::new(options).print(&items, chrono::Utc::now()));
+    } else {
+        items.iter().for_each(|o| println!("{}", kind_slash_name::<R>(o.metadata())));
+    }
+    *printed = true;
+    Ok(())
+}
+
+/// Every object of the kind the selectors pick, and the list's resourceVersion.
+async fn list_items<R: KindClient>(ctx: &Context, args: &GetArgs) -> anyhow::Result<(Vec<R>, String)> {
+    let options = ListOptions {
+        namespace: ctx.list_namespace::<R>(),
+        label_selector: args.selector.clone().unwrap_or_default(),
+        field_selector: args.field_selector.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    let list = ctx.client().await?.list::<R>(options).await.map_err(ServerError)?;
+    let rv = list.list_meta().resource_version;
+    Ok((list.into_items(), rv))
 }
 
 async fn get<R: KindClient + Columns>(
@@ -75,15 +161,7 @@ async fn get<R: KindClient + Columns>(
 ) -> anyhow::Result<()> {
     let client = ctx.client().await?;
     let (items, resource_version) = if names.is_empty() {
-        let options = ListOptions {
-            namespace: ctx.list_namespace::<R>(),
-            label_selector: args.selector.clone().unwrap_or_default(),
-            field_selector: args.field_selector.clone().unwrap_or_default(),
-            ..Default::default()
-        };
-        let list = client.list::<R>(options).await.map_err(ServerError)?;
-        let rv = list.list_meta().resource_version;
-        (list.into_items(), rv)
+        list_items::<R>(ctx, args).await?
     } else {
         let namespace = ctx.namespace_for::<R>();
         let mut items = Vec::new();
@@ -97,6 +175,7 @@ async fn get<R: KindClient + Columns>(
         all_namespaces: ctx.all_namespaces,
         show_labels: args.show_labels,
         no_headers: args.no_headers,
+        kind_prefix: false,
     };
     let mut table = TablePrinter::<R>::new(options);
     match format {

@@ -18,6 +18,8 @@ pub struct TableOptions {
     pub show_labels: bool,
     /// `--no-headers`.
     pub no_headers: bool,
+    /// Several kinds in one `get` (`pods,svc`): NAME shows `kind/name`, as kubectl does.
+    pub kind_prefix: bool,
 }
 
 /// Prints tables of one kind. Column widths are remembered between calls, as kubectl does for
@@ -74,7 +76,11 @@ impl<T: Columns> TablePrinter<T> {
         if self.with_namespace() {
             cells.push(meta.namespace.clone());
         }
+        let name_column = cells.len();
         cells.extend(item.row(self.options.wide, now));
+        if self.options.kind_prefix && T::headers(self.options.wide).first() == Some(&"NAME") {
+            cells[name_column] = format!("{}/{}", T::SINGULAR, cells[name_column]);
+        }
         if self.options.show_labels {
             cells.push(format_labels(&meta.labels));
         }
