@@ -131,6 +131,9 @@ async fn two_schedulers_never_bind_a_pod_twice_nor_overcommit_a_node() {
             let seen = Arc::clone(&seen);
             move |change: &Change<Pod>| {
                 let pod = change.object();
+                if pod.metadata().name == "warm-up" {
+                    return;
+                }
                 let mut seen = seen.lock().unwrap();
                 let names = seen.entry(object_key(pod.metadata())).or_default();
                 if !node_name(pod).is_empty() {
@@ -142,6 +145,19 @@ async fn two_schedulers_never_bind_a_pod_twice_nor_overcommit_a_node() {
     watcher.wait_synced().await;
     let first = start_scheduler(client);
     let second = start_scheduler(client);
+    // Both schedulers must be running before the burst, or one could bind everything alone: a pod
+    // that fits nowhere is attempted by each once it has synced.
+    let mut warm_up = pod("warm-up", &[("cpu", "100m")], &[]);
+    warm_up.spec.as_mut().unwrap().node_selector.insert("disktype".into(), "none".into());
+    client.create(warm_up).await.unwrap();
+    eventually("both schedulers running", WITHIN, || async {
+        (first.unschedulable.load(Relaxed) > 0 && second.unschedulable.load(Relaxed) > 0).then_some(())
+    })
+    .await;
+    client
+        .delete::<Pod>(DeleteRequest { namespace: "default".into(), name: "warm-up".into(), ..Default::default() })
+        .await
+        .unwrap();
     let creates =
         (0..PODS).map(|i| client.create(pod(&format!("p{i:03}"), &[("cpu", "100m"), ("memory", "64Mi")], &[])));
     futures::future::try_join_all(creates).await.unwrap();
@@ -154,7 +170,15 @@ async fn two_schedulers_never_bind_a_pod_twice_nor_overcommit_a_node() {
     assert_eq!(all.len(), PODS);
     let binds = first.bound.load(Relaxed) + second.bound.load(Relaxed);
     assert_eq!(binds, PODS as u64, "binds that succeeded, over both schedulers");
-    assert!(first.attempts.load(Relaxed) > 0 && second.attempts.load(Relaxed) > 0, "both schedulers took part");
+    // Both were running and competing (the warm-up proved it); how the burst splits between
+    // them depends on timing, so it is reported rather than asserted.
+    eprintln!(
+        "attempts: {} and {}; lost races: {} and {}",
+        first.attempts.load(Relaxed),
+        second.attempts.load(Relaxed),
+        first.lost_races.load(Relaxed),
+        second.lost_races.load(Relaxed)
+    );
     let per_node = all.iter().fold(BTreeMap::<&str, usize>::new(), |mut counts, p| {
         *counts.entry(node_name(p)).or_default() += 1;
         counts
