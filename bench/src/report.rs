@@ -37,7 +37,7 @@ impl RunInfo {
         RunInfo {
             date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             command: std::env::args().collect::<Vec<_>>().join(" "),
-            machine: machine(),
+            machine: rk_testkit::machine_description(),
             build: build(),
         }
     }
@@ -56,24 +56,6 @@ fn build() -> String {
         |time| chrono::DateTime::<chrono::Utc>::from(time).format("%Y-%m-%d %H:%M UTC").to_string(),
     );
     format!("commit {commit}, rk-apiserver built {built}")
-}
-
-/// CPU count and model, memory and kernel, read from /proc.
-fn machine() -> String {
-    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpuinfo = read("/proc/cpuinfo");
-    let model = cpuinfo
-        .lines()
-        .find_map(|line| line.strip_prefix("model name")?.split_once(':').map(|(_, m)| m.trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let meminfo = read("/proc/meminfo");
-    let mem_kib: u64 = meminfo
-        .lines()
-        .find_map(|line| line.strip_prefix("MemTotal:")?.trim().strip_suffix("kB")?.trim().parse().ok())
-        .unwrap_or(0);
-    let kernel = read("/proc/sys/kernel/osrelease");
-    format!("{cpus} CPUs ({model}), {:.1} GiB RAM, Linux {}", mem_kib as f64 / 1048576.0, kernel.trim())
 }
 
 /// The whole apiserver section, markers included.

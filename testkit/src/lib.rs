@@ -5,8 +5,10 @@
 //! its own store and nothing is left behind.
 
 mod etcd;
+mod machine;
 
 pub use etcd::TestEtcd;
+pub use machine::machine_description;
 
 /// A loopback TCP port that was free a moment ago.
 ///

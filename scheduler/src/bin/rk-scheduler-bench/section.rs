@@ -48,7 +48,7 @@ fn run_details(command: &str) -> String {
     format!(
         "- Date: {}\n- Machine: {}\n- Build: commit {}\n- Command: `{command}`\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-        machine(),
+        rk_testkit::machine_description(),
         commit(),
     )
 }
@@ -113,24 +113,4 @@ fn commit() -> String {
         Some(changes) if !changes.is_empty() => format!("{commit} with uncommitted changes to rk-scheduler"),
         _ => commit,
     }
-}
-
-/// CPU count and model, memory and kernel, from /proc.
-fn machine() -> String {
-    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpuinfo = read("/proc/cpuinfo");
-    let model = cpuinfo
-        .lines()
-        .find_map(|line| line.strip_prefix("model name")?.split_once(':').map(|(_, m)| m.trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let mem_kib: u64 = read("/proc/meminfo")
-        .lines()
-        .find_map(|line| line.strip_prefix("MemTotal:")?.trim().strip_suffix("kB")?.trim().parse().ok())
-        .unwrap_or(0);
-    format!(
-        "{cpus} CPUs ({model}), {:.1} GiB RAM, Linux {}",
-        mem_kib as f64 / 1048576.0,
-        read("/proc/sys/kernel/osrelease").trim()
-    )
 }
