@@ -16,6 +16,7 @@ const PROTOS: &[&str] = &[
     "api/v1/namespace.proto",
     "api/v1/event.proto",
     "api/v1/api.proto",
+    "api/v1/streaming.proto",
 ];
 
 /// Fields whose Kubernetes JSON name is not the camelCase of the proto name.
@@ -35,6 +36,7 @@ const JSON_NAMES: &[(&str, &str)] = &[
     ("NodeSystemInfo.machine_id", "machineID"),
     ("NodeSystemInfo.system_uuid", "systemUUID"),
     ("NodeSystemInfo.boot_id", "bootID"),
+    ("DaemonEndpoint.port", "Port"),
 ];
 
 /// Resource maps whose values are quantities, which manifests may write as numbers.

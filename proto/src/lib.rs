@@ -12,7 +12,15 @@ pub mod rk {
     pub mod intstr {
         tonic::include_proto!("rk.intstr");
     }
+    pub mod streaming {
+        pub mod v1 {
+            tonic::include_proto!("rk.streaming.v1");
+        }
+    }
 }
+
+/// Logs and exec: the PodStreaming service that the apiserver and the kubelet serve.
+pub use rk::streaming::v1 as streaming;
 
 /// The API types: generated messages plus the hand-written watch events.
 pub mod v1 {
