@@ -1,0 +1,7 @@
+//! rk-kubelet: the node agent. It registers its Node, watches the pods bound
+//! to it, runs them as Docker containers (a pause container owning the pod's
+//! namespaces plus one container per spec container), keeps them running,
+//! probes them, and reports their state through UpdateStatus.
+
+pub mod config;
+pub mod runtime;
