@@ -1,0 +1,92 @@
+//! Address space for tests that create networks: each test process leases its
+//! own /16 out of 10.128.0.0/9, so Docker networks and node CIDRs of tests
+//! running at once never overlap.
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use crate::flock::Flock;
+
+const LOCK_DIR: &str = "/run/rk-test-cidr";
+/// Second octets of the /16s in 10.128.0.0/9.
+const OCTETS: std::ops::RangeInclusive<u8> = 128..=255;
+
+/// A /16 of 10.128.0.0/9 held by this process until dropped (or until the
+/// process dies: the lock is an flock on an open file).
+#[derive(Debug)]
+pub struct CidrLease {
+    octet: u8,
+    _lock: Flock,
+}
+
+impl CidrLease {
+    /// The leased block, e.g. `10.130.0.0/16`.
+    pub fn cidr(&self) -> String {
+        format!("10.{}.0.0/16", self.octet)
+    }
+
+    /// The `index`-th /24 of the block, e.g. `10.130.4.0/24`.
+    pub fn subnet(&self, index: u8) -> String {
+        format!("10.{}.{index}.0/24", self.octet)
+    }
+
+    /// The first address of [`subnet`](Self::subnet)`(index)`, for its gateway.
+    pub fn gateway(&self, index: u8) -> String {
+        format!("10.{}.{index}.1", self.octet)
+    }
+}
+
+/// Leases a free /16 of 10.128.0.0/9 for this process. Blocks holding one of
+/// the machine's name servers (`/etc/resolv.conf`) are never handed out: a
+/// network there would cut the machine off its resolver.
+///
+/// Panics when every block is leased: tests cannot go on.
+pub fn lease_cluster_cidr() -> CidrLease {
+    std::fs::create_dir_all(LOCK_DIR).unwrap_or_else(|e| panic!("creating {LOCK_DIR}: {e}"));
+    let reserved = nameserver_octets();
+    for octet in OCTETS.filter(|octet| !reserved.contains(octet)) {
+        let path = Path::new(LOCK_DIR).join(format!("{octet}.lock"));
+        match Flock::try_exclusive(&path) {
+            Ok(Some(lock)) => return CidrLease { octet, _lock: lock },
+            Ok(None) => continue,
+            Err(e) => panic!("locking {}: {e}", path.display()),
+        }
+    }
+    panic!("every /16 of 10.128.0.0/9 is leased by another test process (locks in {LOCK_DIR})")
+}
+
+/// Second octets of the name servers in 10.0.0.0/8.
+fn nameserver_octets() -> Vec<u8> {
+    let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("nameserver"))
+        .filter_map(|address| address.trim().parse::<Ipv4Addr>().ok())
+        .filter(|address| address.octets()[0] == 10)
+        .map(|address| address.octets()[1])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leases_held_at_once_differ_and_a_dropped_one_is_free_again() {
+        let first = lease_cluster_cidr();
+        let second = lease_cluster_cidr();
+        assert_ne!(first.cidr(), second.cidr());
+        assert!(first.cidr().starts_with("10.") && first.cidr().ends_with(".0.0/16"), "{}", first.cidr());
+        let octet = second.octet;
+        drop(second);
+        let path = Path::new(LOCK_DIR).join(format!("{octet}.lock"));
+        assert!(Flock::try_exclusive(&path).unwrap().is_some(), "a dropped lease releases its lock");
+    }
+
+    #[test]
+    fn subnets_and_gateways_stay_inside_the_lease() {
+        let lease = lease_cluster_cidr();
+        let prefix = lease.cidr().trim_end_matches("0.0/16").to_string();
+        assert_eq!(lease.subnet(4), format!("{prefix}4.0/24"));
+        assert_eq!(lease.gateway(4), format!("{prefix}4.1"));
+    }
+}
