@@ -3,6 +3,7 @@
 //! the controller loop, an event recorder and leader election.
 
 mod client;
+pub mod clock;
 pub mod controller;
 pub mod events;
 pub mod informer;

@@ -3,13 +3,13 @@
 //! marks a silent node Unknown, evicts the pods of a node not ready too long,
 //! or asks to be called again when the next deadline passes.
 
-use super::clock::Clock;
 use super::conditions::{is_ready, mark_unknown};
 use super::eviction::evict_pods;
 use super::readiness::Readiness;
 use super::verdict::{verdict, Timeouts, Verdict};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rk_client::clock::Clock;
 use rk_client::events::EventType;
 use rk_client::{Action, Client, EventRecorder, Reconciler, Store};
 use rk_proto::v1::Node;

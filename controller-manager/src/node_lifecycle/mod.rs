@@ -7,7 +7,6 @@
 //! Each node is looked at when it changes and again when its next deadline
 //! passes (`Action::RequeueAfter`), not by polling every node all the time.
 
-mod clock;
 mod conditions;
 mod controller;
 mod eviction;
@@ -15,8 +14,8 @@ mod readiness;
 mod verdict;
 
 use crate::ControllerContext;
-use clock::SystemClock;
 use controller::NodeLifecycle;
+use rk_client::clock::SystemClock;
 use rk_client::{run_controller, Informer, WorkQueue};
 use rk_proto::v1::{ListOptions, Node};
 use std::sync::Arc;
