@@ -19,9 +19,6 @@ pub mod rk {
     }
 }
 
-/// Logs and exec: the PodStreaming service that the apiserver and the kubelet serve.
-pub use rk::streaming::v1 as streaming;
-
 /// The API types: generated messages plus the hand-written watch events.
 pub mod v1 {
     pub use crate::rk::api::v1::*;
@@ -36,6 +33,7 @@ pub mod manifest;
 pub mod quantity;
 pub mod resource;
 mod serde_util;
+pub mod streaming;
 pub mod time;
 pub mod watch_event;
 

@@ -1,0 +1,199 @@
+//! The kubelet's streaming endpoint over real gRPC on 127.0.0.1, in front of a
+//! scripted runtime: authentication, container resolution, logs and exec.
+
+use futures::StreamExt;
+use rk_kubelet::runtime::ContainerState::{Exited, Running};
+use rk_kubelet::streaming::testing::{container, ScriptedRuntime};
+use rk_proto::streaming::exec_request::Request as Input;
+use rk_proto::streaming::exec_response::Response as Output;
+use rk_proto::streaming::pod_streaming_client::PodStreamingClient;
+use rk_proto::streaming::*;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status, Streaming};
+
+const TOKEN: &str = "apiserver-secret";
+
+/// A kubelet streaming server on a free port; it stops when the test ends.
+async fn kubelet(runtime: ScriptedRuntime, token: &str) -> (PodStreamingClient<Channel>, Arc<ScriptedRuntime>) {
+    let runtime = Arc::new(runtime);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(rk_kubelet::streaming::serve(listener, runtime.clone(), token.to_string(), std::future::pending()));
+    let client = PodStreamingClient::connect(format!("http://{address}")).await.expect("kubelet reachable");
+    (client, runtime)
+}
+
+fn runtime() -> ScriptedRuntime {
+    ScriptedRuntime::new(vec![
+        container("app-0", "default", "web", "app", 0, Exited),
+        container("app-1", "default", "web", "app", 1, Running),
+        container("db-0", "default", "web", "db", 0, Exited),
+    ])
+    .with_log("app-0", "first run\n")
+    .with_log("app-1", "second run\nline two\n")
+}
+
+fn with_token<T>(message: T, token: Option<&str>) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Some(token) = token {
+        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    request
+}
+
+fn log_request(container: &str) -> PodLogRequest {
+    PodLogRequest { namespace: "default".into(), pod: "web".into(), container: container.into(), ..Default::default() }
+}
+
+async fn read_log(client: &mut PodStreamingClient<Channel>, request: PodLogRequest) -> Result<String, Status> {
+    let mut stream = client.logs(with_token(request, Some(TOKEN))).await?.into_inner();
+    let mut log = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        log.extend(chunk?.data);
+    }
+    Ok(String::from_utf8(log).unwrap())
+}
+
+#[tokio::test]
+async fn calls_without_the_apiservers_token_are_refused() {
+    let (mut client, _) = kubelet(runtime(), TOKEN).await;
+    for token in [None, Some("guess"), Some("apiserver-secre"), Some("")] {
+        let error = client.logs(with_token(log_request("app"), token)).await.unwrap_err();
+        assert_eq!(error.code(), Code::Unauthenticated, "token {token:?}: {error:?}");
+        let (requests, _keep) = exec_requests(start(&["echo", "hi"]));
+        let error = client.exec(with_token(requests, token)).await.unwrap_err();
+        assert_eq!(error.code(), Code::Unauthenticated, "token {token:?}: {error:?}");
+    }
+    assert_eq!(read_log(&mut client, log_request("app")).await.unwrap(), "second run\nline two\n");
+
+    let (mut unconfigured, _) = kubelet(runtime(), "").await;
+    for token in [None, Some("")] {
+        let error = unconfigured.logs(with_token(log_request("app"), token)).await.unwrap_err();
+        assert_eq!(error.code(), Code::Unauthenticated);
+        assert!(error.message().contains("no streaming credential"), "{}", error.message());
+    }
+}
+
+#[tokio::test]
+async fn logs_come_from_the_newest_or_previous_instance_with_the_options_passed_through() {
+    let (mut client, runtime) = kubelet(runtime(), TOKEN).await;
+    let request = PodLogRequest { tail_lines: Some(1), timestamps: true, ..log_request("app") };
+    assert_eq!(read_log(&mut client, request).await.unwrap(), "second run\nline two\n");
+    let previous = PodLogRequest { previous: true, ..log_request("app") };
+    assert_eq!(read_log(&mut client, previous).await.unwrap(), "first run\n");
+
+    // A followed log stays open after what has been written so far.
+    let follow = PodLogRequest { follow: true, ..log_request("app") };
+    let mut stream = client.logs(with_token(follow, Some(TOKEN))).await.unwrap().into_inner();
+    assert_eq!(stream.next().await.unwrap().unwrap().data, b"second run\n");
+    assert_eq!(stream.next().await.unwrap().unwrap().data, b"line two\n");
+    drop(stream);
+
+    let calls = runtime.log_calls.lock().unwrap().clone();
+    let seen: Vec<_> = calls.iter().map(|(id, o)| (id.as_str(), o.follow, o.tail_lines, o.timestamps)).collect();
+    assert_eq!(seen, [("app-1", false, Some(1), true), ("app-0", false, None, false), ("app-1", true, None, false)]);
+
+    let no_previous = read_log(&mut client, PodLogRequest { previous: true, ..log_request("db") }).await.unwrap_err();
+    assert_eq!(no_previous.code(), Code::NotFound);
+    assert_eq!(no_previous.message(), "previous terminated container \"db\" in pod \"web\" not found");
+    let unknown = read_log(&mut client, log_request("cache")).await.unwrap_err();
+    assert_eq!(
+        (unknown.code(), unknown.message()),
+        (Code::NotFound, "container \"cache\" in pod \"web\" not found on this node")
+    );
+    let negative =
+        read_log(&mut client, PodLogRequest { tail_lines: Some(-1), ..log_request("app") }).await.unwrap_err();
+    assert_eq!(negative.code(), Code::InvalidArgument);
+}
+
+fn start(command: &[&str]) -> ExecStart {
+    ExecStart {
+        namespace: "default".into(),
+        pod: "web".into(),
+        container: "app".into(),
+        command: command.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn message(request: Input) -> ExecRequest {
+    ExecRequest { request: Some(request) }
+}
+
+/// A request stream that begins with `first`, and the sender of the rest.
+fn exec_requests(first: ExecStart) -> (ReceiverStream<ExecRequest>, mpsc::Sender<ExecRequest>) {
+    let (sender, receiver) = mpsc::channel(16);
+    sender.try_send(message(Input::Start(first))).unwrap();
+    (ReceiverStream::new(receiver), sender)
+}
+
+/// Reads responses until `want` has been seen on stdout or stderr, or the exit code arrives.
+async fn read_until(responses: &mut Streaming<ExecResponse>, seen: &mut (String, String), want: &str) -> Option<i32> {
+    while !(seen.0.contains(want) || seen.1.contains(want)) {
+        match responses.next().await.expect("stream open").expect("no error").response.unwrap() {
+            Output::Stdout(data) => seen.0.push_str(&String::from_utf8(data).unwrap()),
+            Output::Stderr(data) => seen.1.push_str(&String::from_utf8(data).unwrap()),
+            Output::ExitCode(code) => return Some(code),
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn exec_bridges_stdin_resizes_output_and_the_exit_code() {
+    let (mut client, runtime) = kubelet(runtime(), TOKEN).await;
+    let first =
+        ExecStart { stdin: true, tty: true, size: Some(TerminalSize { width: 80, height: 24 }), ..start(&["cat"]) };
+    let (requests, input) = exec_requests(first);
+    let mut responses = client.exec(with_token(requests, Some(TOKEN))).await.unwrap().into_inner();
+    let mut seen = (String::new(), String::new());
+    input.send(message(Input::Stdin(b"hello\n".to_vec()))).await.unwrap();
+    assert_eq!(read_until(&mut responses, &mut seen, "hello\n").await, None);
+    input.send(message(Input::Resize(TerminalSize { width: 100, height: 40 }))).await.unwrap();
+    assert_eq!(read_until(&mut responses, &mut seen, "resize 100x40\n").await, None);
+    input.send(message(Input::StdinClosed(true))).await.unwrap();
+    assert_eq!(read_until(&mut responses, &mut seen, "never printed").await, Some(0));
+    assert_eq!(seen, ("hello\n".to_string(), "resize 100x40\n".to_string()));
+    assert!(responses.next().await.is_none(), "the exit code is the last response");
+
+    let calls = runtime.exec_calls.lock().unwrap().clone();
+    let (id, options) = &calls[0];
+    assert_eq!((id.as_str(), options.stdin, options.tty, options.size), ("app-1", true, true, Some((80, 24))));
+}
+
+#[tokio::test]
+async fn exec_reports_exit_codes_and_refuses_bad_calls() {
+    let (mut client, _) = kubelet(runtime(), TOKEN).await;
+    let (requests, _input) = exec_requests(start(&["exit", "3"]));
+    let mut responses = client.exec(with_token(requests, Some(TOKEN))).await.unwrap().into_inner();
+    let mut seen = (String::new(), String::new());
+    assert_eq!(read_until(&mut responses, &mut seen, "never printed").await, Some(3));
+    assert_eq!(seen.1, "exiting 3\n");
+
+    let refused = |first: Option<ExecStart>| {
+        let mut client = client.clone();
+        async move {
+            let (sender, receiver) = mpsc::channel(4);
+            let request = match first {
+                Some(start) => Input::Start(start),
+                None => Input::Stdin(b"too early".to_vec()),
+            };
+            sender.send(message(request)).await.unwrap();
+            client.exec(with_token(ReceiverStream::new(receiver), Some(TOKEN))).await.unwrap_err()
+        }
+    };
+    let not_start = refused(None).await;
+    assert_eq!(
+        (not_start.code(), not_start.message()),
+        (Code::InvalidArgument, "the first exec request must be `start`")
+    );
+    assert_eq!(refused(Some(start(&[]))).await.code(), Code::InvalidArgument);
+    let exited = refused(Some(ExecStart { container: "db".into(), ..start(&["echo"]) })).await;
+    assert_eq!(exited.code(), Code::FailedPrecondition);
+    assert!(exited.message().contains("container \"db\" in pod \"web\" is not running"), "{}", exited.message());
+    let unknown = refused(Some(ExecStart { pod: "nope".into(), ..start(&["echo"]) })).await;
+    assert_eq!(unknown.code(), Code::NotFound);
+}
