@@ -7,7 +7,9 @@ mod metrics;
 pub mod registry;
 pub mod server;
 pub mod storage;
+mod streaming;
 mod watch;
 
 pub use error::ApiError;
 pub use server::{serve, ServerConfig, ServerError};
+pub use streaming::KubeletCredential;

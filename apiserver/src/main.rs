@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use rk_apiserver::storage::etcd::EtcdStorage;
-use rk_apiserver::{serve, ServerConfig};
+use rk_apiserver::{serve, KubeletCredential, ServerConfig};
 use std::sync::Arc;
 
 // Serving lists and watches is allocation-heavy (decode, clone, encode of many
@@ -41,6 +41,9 @@ struct Args {
     /// Events kept per kind so watches can resume from a recent resourceVersion.
     #[arg(long, default_value_t = 5000)]
     watch_cache_size: usize,
+    /// File holding the bearer token presented to kubelets for logs and exec (none: those calls fail).
+    #[arg(long, env = "RK_KUBELET_TOKEN_FILE")]
+    kubelet_token_file: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -50,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let node_port_range = parse_port_range(&args.service_node_port_range)?;
+    let kubelet_credential = args.kubelet_token_file.as_deref().map(read_kubelet_token).transpose()?;
     let storage = EtcdStorage::connect(&args.etcd_servers)
         .await
         .with_context(|| format!("connecting to etcd at {}", args.etcd_servers.join(",")))?;
@@ -62,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
         service_cluster_ip_range: args.service_cluster_ip_range,
         node_port_range,
         watch_cache_size: args.watch_cache_size,
+        kubelet_credential,
     };
     serve(Arc::new(storage), config, grpc, http, shutdown_signal()).await?;
     tracing::info!("rk-apiserver stopped");
@@ -74,6 +79,11 @@ fn parse_port_range(text: &str) -> anyhow::Result<(u32, u32)> {
         .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
         .with_context(|| format!("--service-node-port-range {text:?}: expected FIRST-LAST, like 30000-32767"))?;
     Ok((first, last))
+}
+
+fn read_kubelet_token(path: &std::path::Path) -> anyhow::Result<KubeletCredential> {
+    let token = std::fs::read_to_string(path).with_context(|| format!("--kubelet-token-file {}", path.display()))?;
+    KubeletCredential::new(&token).map_err(|e| anyhow::anyhow!("--kubelet-token-file {}: {e}", path.display()))
 }
 
 async fn shutdown_signal() {

@@ -10,6 +10,7 @@ use crate::registry::service_hooks::ServiceHooks;
 use crate::registry::strategy::Strategy;
 use crate::registry::Registry;
 use crate::storage::{Storage, StorageError};
+use crate::streaming::{KubeletCredential, StreamingProxy};
 use crate::ApiError;
 use axum::{extract::State, http::StatusCode, routing::get, Router};
 use rk_proto::v1::*;
@@ -29,6 +30,8 @@ pub struct ServerConfig {
     pub node_port_range: (u32, u32),
     /// Events kept per kind for watches that resume from a resourceVersion.
     pub watch_cache_size: usize,
+    /// What the apiserver presents to kubelets for logs and exec; without it those calls fail.
+    pub kubelet_credential: Option<KubeletCredential>,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +40,7 @@ impl Default for ServerConfig {
             service_cluster_ip_range: "10.96.0.0/16".into(),
             node_port_range: (30000, 32767),
             watch_cache_size: 5000,
+            kubelet_credential: None,
         }
     }
 }
@@ -81,11 +85,19 @@ pub async fn serve(
     };
     let namespaces = api::<Namespace>(&storage, NamespaceHooks, size, &metrics).await?;
     ensure_default_namespaces(&namespaces.registry).await?;
+    let pods = api::<Pod>(&storage, PodHooks, size, &metrics).await?;
+    let nodes = api::<Node>(&storage, NoHooks, size, &metrics).await?;
+    let streaming = StreamingProxy::new(
+        Arc::clone(&pods.registry),
+        Arc::clone(&nodes.registry),
+        config.kubelet_credential.clone(),
+        Arc::clone(&metrics),
+    );
     // Responses are unlimited by default (large lists); requests keep tonic's 4 MiB limit.
     let router = tonic::transport::Server::builder()
         .max_concurrent_streams(Some(100_000))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .add_service(pods_server::PodsServer::new(api::<Pod>(&storage, PodHooks, size, &metrics).await?))
+        .add_service(pods_server::PodsServer::new(pods))
         .add_service(replication_controllers_server::ReplicationControllersServer::new(
             api::<ReplicationController>(&storage, NoHooks, size, &metrics).await?,
         ))
@@ -95,9 +107,10 @@ pub async fn serve(
         .add_service(endpoints_service_server::EndpointsServiceServer::new(
             api::<Endpoints>(&storage, NoHooks, size, &metrics).await?,
         ))
-        .add_service(nodes_server::NodesServer::new(api::<Node>(&storage, NoHooks, size, &metrics).await?))
+        .add_service(nodes_server::NodesServer::new(nodes))
         .add_service(namespaces_server::NamespacesServer::new(namespaces))
-        .add_service(events_server::EventsServer::new(api::<Event>(&storage, NoHooks, size, &metrics).await?));
+        .add_service(events_server::EventsServer::new(api::<Event>(&storage, NoHooks, size, &metrics).await?))
+        .add_service(rk_proto::streaming::pod_streaming_server::PodStreamingServer::new(streaming));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {

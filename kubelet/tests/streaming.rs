@@ -3,16 +3,13 @@
 
 use futures::StreamExt;
 use rk_kubelet::runtime::ContainerState::{Exited, Running};
-use rk_kubelet::streaming::testing::{container, ScriptedRuntime};
+use rk_kubelet::streaming::testing::{container, exec_requests, input, ExecTranscript, ScriptedRuntime};
 use rk_proto::streaming::exec_request::Request as Input;
-use rk_proto::streaming::exec_response::Response as Output;
 use rk_proto::streaming::pod_streaming_client::PodStreamingClient;
 use rk_proto::streaming::*;
 use std::sync::Arc;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status, Streaming};
+use tonic::{Code, Request, Status};
 
 const TOKEN: &str = "apiserver-secret";
 
@@ -119,45 +116,21 @@ fn start(command: &[&str]) -> ExecStart {
     }
 }
 
-fn message(request: Input) -> ExecRequest {
-    ExecRequest { request: Some(request) }
-}
-
-/// A request stream that begins with `first`, and the sender of the rest.
-fn exec_requests(first: ExecStart) -> (ReceiverStream<ExecRequest>, mpsc::Sender<ExecRequest>) {
-    let (sender, receiver) = mpsc::channel(16);
-    sender.try_send(message(Input::Start(first))).unwrap();
-    (ReceiverStream::new(receiver), sender)
-}
-
-/// Reads responses until `want` has been seen on stdout or stderr, or the exit code arrives.
-async fn read_until(responses: &mut Streaming<ExecResponse>, seen: &mut (String, String), want: &str) -> Option<i32> {
-    while !(seen.0.contains(want) || seen.1.contains(want)) {
-        match responses.next().await.expect("stream open").expect("no error").response.unwrap() {
-            Output::Stdout(data) => seen.0.push_str(&String::from_utf8(data).unwrap()),
-            Output::Stderr(data) => seen.1.push_str(&String::from_utf8(data).unwrap()),
-            Output::ExitCode(code) => return Some(code),
-        }
-    }
-    None
-}
-
 #[tokio::test]
 async fn exec_bridges_stdin_resizes_output_and_the_exit_code() {
     let (mut client, runtime) = kubelet(runtime(), TOKEN).await;
     let first =
         ExecStart { stdin: true, tty: true, size: Some(TerminalSize { width: 80, height: 24 }), ..start(&["cat"]) };
-    let (requests, input) = exec_requests(first);
+    let (requests, sender) = exec_requests(first);
     let mut responses = client.exec(with_token(requests, Some(TOKEN))).await.unwrap().into_inner();
-    let mut seen = (String::new(), String::new());
-    input.send(message(Input::Stdin(b"hello\n".to_vec()))).await.unwrap();
-    assert_eq!(read_until(&mut responses, &mut seen, "hello\n").await, None);
-    input.send(message(Input::Resize(TerminalSize { width: 100, height: 40 }))).await.unwrap();
-    assert_eq!(read_until(&mut responses, &mut seen, "resize 100x40\n").await, None);
-    input.send(message(Input::StdinClosed(true))).await.unwrap();
-    assert_eq!(read_until(&mut responses, &mut seen, "never printed").await, Some(0));
-    assert_eq!(seen, ("hello\n".to_string(), "resize 100x40\n".to_string()));
-    assert!(responses.next().await.is_none(), "the exit code is the last response");
+    let mut transcript = ExecTranscript::default();
+    sender.send(input(Input::Stdin(b"hello\n".to_vec()))).await.unwrap();
+    transcript.read_until(&mut responses, "hello\n").await.unwrap();
+    sender.send(input(Input::Resize(TerminalSize { width: 100, height: 40 }))).await.unwrap();
+    transcript.read_until(&mut responses, "resize 100x40\n").await.unwrap();
+    sender.send(input(Input::StdinClosed(true))).await.unwrap();
+    assert_eq!(transcript.read_to_end(&mut responses).await.unwrap(), 0);
+    assert_eq!((transcript.stdout.as_str(), transcript.stderr.as_str()), ("hello\n", "resize 100x40\n"));
 
     let calls = runtime.exec_calls.lock().unwrap().clone();
     let (id, options) = &calls[0];
@@ -167,33 +140,28 @@ async fn exec_bridges_stdin_resizes_output_and_the_exit_code() {
 #[tokio::test]
 async fn exec_reports_exit_codes_and_refuses_bad_calls() {
     let (mut client, _) = kubelet(runtime(), TOKEN).await;
-    let (requests, _input) = exec_requests(start(&["exit", "3"]));
+    let (requests, _sender) = exec_requests(start(&["exit", "3"]));
     let mut responses = client.exec(with_token(requests, Some(TOKEN))).await.unwrap().into_inner();
-    let mut seen = (String::new(), String::new());
-    assert_eq!(read_until(&mut responses, &mut seen, "never printed").await, Some(3));
-    assert_eq!(seen.1, "exiting 3\n");
+    let mut transcript = ExecTranscript::default();
+    assert_eq!(transcript.read_to_end(&mut responses).await.unwrap(), 3);
+    assert_eq!(transcript.stderr, "exiting 3\n");
 
-    let refused = |first: Option<ExecStart>| {
+    let refused = |first: Input| {
         let mut client = client.clone();
         async move {
-            let (sender, receiver) = mpsc::channel(4);
-            let request = match first {
-                Some(start) => Input::Start(start),
-                None => Input::Stdin(b"too early".to_vec()),
-            };
-            sender.send(message(request)).await.unwrap();
-            client.exec(with_token(ReceiverStream::new(receiver), Some(TOKEN))).await.unwrap_err()
+            let requests = futures::stream::iter([input(first)]).chain(futures::stream::pending());
+            client.exec(with_token(requests, Some(TOKEN))).await.unwrap_err()
         }
     };
-    let not_start = refused(None).await;
+    let not_start = refused(Input::Stdin(b"too early".to_vec())).await;
     assert_eq!(
         (not_start.code(), not_start.message()),
         (Code::InvalidArgument, "the first exec request must be `start`")
     );
-    assert_eq!(refused(Some(start(&[]))).await.code(), Code::InvalidArgument);
-    let exited = refused(Some(ExecStart { container: "db".into(), ..start(&["echo"]) })).await;
+    assert_eq!(refused(Input::Start(start(&[]))).await.code(), Code::InvalidArgument);
+    let exited = refused(Input::Start(ExecStart { container: "db".into(), ..start(&["echo"]) })).await;
     assert_eq!(exited.code(), Code::FailedPrecondition);
     assert!(exited.message().contains("container \"db\" in pod \"web\" is not running"), "{}", exited.message());
-    let unknown = refused(Some(ExecStart { pod: "nope".into(), ..start(&["echo"]) })).await;
+    let unknown = refused(Input::Start(ExecStart { pod: "nope".into(), ..start(&["echo"]) })).await;
     assert_eq!(unknown.code(), Code::NotFound);
 }
