@@ -1,0 +1,129 @@
+//! One kubelet, assembled: register the Node and keep it heartbeating, set
+//! up the node's pod network, watch this node's pods (and the Services their
+//! environment needs), and sync each pod on every change and every relist.
+
+use crate::config::KubeletConfig;
+use crate::node;
+use crate::pleg::Pleg;
+use crate::pods::sync::{PodSyncer, PodSyncerParts};
+use crate::probes::ProbeManager;
+use crate::runtime::ContainerRuntime;
+use rk_client::clock::{Clock, SystemClock};
+use rk_client::{run_controller, Client, Informer, WorkQueue};
+use rk_proto::v1::{ListOptions, Node, Pod, Service};
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+/// Concurrent pod syncs: a sync can wait a whole grace period on a stopping container.
+const POD_WORKERS: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KubeletError {
+    #[error("registering node {node}: {source}")]
+    Register { node: String, source: node::NodeError },
+    #[error("setting up the pod network {network} for {cidr}: {source}")]
+    Network { network: String, cidr: String, source: crate::runtime::RuntimeError },
+    #[error("node {node} has an invalid pod CIDR {cidr:?}")]
+    PodCidr { node: String, cidr: String },
+}
+
+/// A started kubelet: its node registered, its pods being synced.
+pub struct Kubelet {
+    queue: Arc<WorkQueue>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Kubelet {
+    /// Registers the node, sets up its pod network and starts syncing pods;
+    /// returns once the pods are being synced. Pods keep running after the
+    /// kubelet stops: a restarted kubelet adopts them.
+    pub async fn start(
+        config: KubeletConfig,
+        runtime: Arc<dyn ContainerRuntime>,
+        client: Client,
+    ) -> Result<Kubelet, KubeletError> {
+        let config = Arc::new(config);
+        let node_name = config.node_name.clone();
+        node::register_node(&client, &config, runtime.as_ref())
+            .await
+            .map_err(|source| KubeletError::Register { node: node_name.clone(), source })?;
+        let heartbeat = node::start_heartbeat(client.clone(), (*config).clone(), Arc::clone(&runtime));
+        let cidr = node::wait_for_pod_cidr(&client, &node_name).await;
+        let gateway =
+            gateway_of(&cidr).ok_or_else(|| KubeletError::PodCidr { node: node_name.clone(), cidr: cidr.clone() })?;
+        runtime.ensure_network(&config.pod_network, &cidr, &gateway).await.map_err(|source| {
+            KubeletError::Network { network: config.pod_network.clone(), cidr: cidr.clone(), source }
+        })?;
+        tracing::info!(node = %node_name, %cidr, "node registered; syncing pods");
+
+        let queue = Arc::new(WorkQueue::new());
+        let pods = Informer::<Pod>::new(client.clone(), selector(&format!("spec.nodeName={node_name}")))
+            .resync_every(config.resync_period)
+            .enqueue_into(&queue)
+            .start();
+        let services = Informer::<Service>::new(client.clone(), ListOptions::default()).start();
+        let nodes = Informer::<Node>::new(client.clone(), selector(&format!("metadata.name={node_name}"))).start();
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let probe_queue = Arc::clone(&queue);
+        let probes = Arc::new(ProbeManager::new(
+            Arc::clone(&runtime),
+            Arc::clone(&clock),
+            Arc::new(move |key: &str| probe_queue.add(key)),
+        ));
+        pods.wait_synced().await;
+        services.wait_synced().await;
+        nodes.wait_synced().await;
+        let syncer = PodSyncer::new(PodSyncerParts {
+            config: Arc::clone(&config),
+            client,
+            runtime: Arc::clone(&runtime),
+            pods: Arc::clone(&pods.store),
+            services: Arc::clone(&services.store),
+            nodes: Arc::clone(&nodes.store),
+            queue: Arc::clone(&queue),
+            probes,
+            clock,
+        });
+        let pleg = Pleg::new(runtime, Arc::clone(&pods.store), Arc::clone(&queue), config.relist_period);
+        let tasks = vec![
+            heartbeat,
+            tokio::spawn(pleg.run()),
+            tokio::spawn(run_controller(Arc::clone(&queue), Arc::new(syncer), POD_WORKERS)),
+        ];
+        Ok(Kubelet { queue, tasks })
+    }
+
+    /// Stops syncing; running containers are left as they are.
+    pub fn stop(self) {
+        self.queue.shut_down();
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+fn selector(field_selector: &str) -> ListOptions {
+    ListOptions { field_selector: field_selector.to_string(), ..Default::default() }
+}
+
+/// The first address of a CIDR: the bridge's own address, pods get the rest.
+fn gateway_of(cidr: &str) -> Option<String> {
+    let (address, prefix) = cidr.split_once('/')?;
+    let address: std::net::Ipv4Addr = address.parse().ok()?;
+    let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 30)?;
+    let network = u32::from(address) & (u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0));
+    Some(std::net::Ipv4Addr::from(network + 1).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gateway_of;
+
+    #[test]
+    fn gateway_is_the_first_address_of_the_cidr() {
+        assert_eq!(gateway_of("10.244.3.0/24").as_deref(), Some("10.244.3.1"));
+        assert_eq!(gateway_of("10.244.3.77/24").as_deref(), Some("10.244.3.1"));
+        assert_eq!(gateway_of("10.244.0.0/31"), None);
+        assert_eq!(gateway_of("nonsense"), None);
+    }
+}

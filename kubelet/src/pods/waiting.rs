@@ -1,0 +1,33 @@
+//! Waiting reasons per pod and container, remembered between syncs: the
+//! sync loop decides them (ErrImagePull, CrashLoopBackOff...), the status
+//! computation reports them.
+
+use super::status::Waiting;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct WaitingReasons {
+    by_pod: Mutex<HashMap<String, HashMap<String, Waiting>>>,
+}
+
+impl WaitingReasons {
+    pub fn set(&self, pod_uid: &str, container: &str, reason: &str, message: impl Into<String>) {
+        let waiting = Waiting { reason: reason.to_string(), message: message.into() };
+        self.by_pod.lock().unwrap().entry(pod_uid.to_string()).or_default().insert(container.to_string(), waiting);
+    }
+
+    pub fn clear(&self, pod_uid: &str, container: &str) {
+        if let Some(pod) = self.by_pod.lock().unwrap().get_mut(pod_uid) {
+            pod.remove(container);
+        }
+    }
+
+    pub fn of_pod(&self, pod_uid: &str) -> HashMap<String, Waiting> {
+        self.by_pod.lock().unwrap().get(pod_uid).cloned().unwrap_or_default()
+    }
+
+    pub fn forget_pod(&self, pod_uid: &str) {
+        self.by_pod.lock().unwrap().remove(pod_uid);
+    }
+}
