@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Cluster;
+use common::{eventually, Cluster};
 use rk_proto::v1::Node;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,20 +31,6 @@ spec:
       containers:
       - {name: web, image: hello:1.0}
 ";
-
-/// Polls `rkctl` until `check` accepts its output.
-fn eventually(cluster: &Cluster, args: &[&str], what: &str, check: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = cluster.rkctl(args);
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        if out.status.success() && check(&text) {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; last output:\n{text}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn a_template_switch_moves_the_replacement_pod_to_the_newly_selected_node() {
@@ -173,7 +159,7 @@ impl Drop for Heartbeat {
 
 #[test]
 fn pods_of_a_node_that_stops_heartbeating_are_recreated_on_the_other_node() {
-    let cluster = Cluster::up_with(&["--node-monitor-grace-period=2", "--pod-eviction-timeout=3"]);
+    let cluster = Cluster::up_with(&["--nodes=0", "--node-monitor-grace-period=2", "--pod-eviction-timeout=3"]);
     cluster.ok(&["create", "-f", &cluster.write("n1.yaml", &node("node1", "ssd"))]);
     let _alive = Heartbeat::start(cluster.server(), "node1");
     cluster.ok(&["create", "-f", &cluster.write("n2.yaml", &node("node2", "ssd"))]);

@@ -18,8 +18,9 @@ pub fn rkctl_binary() -> &'static str {
 }
 
 impl Cluster {
+    /// The control plane only (no node).
     pub fn up() -> Cluster {
-        Self::up_with(&[])
+        Self::up_with(&["--nodes=0"])
     }
 
     /// `cluster up` with extra flags, like `--pod-eviction-timeout=3`.
@@ -117,4 +118,74 @@ impl Drop for Cluster {
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A cluster with one node: rk-kubelet on the machine's shared test dockerd,
+/// with a pod CIDR range of this test's own and short back-offs.
+pub struct NodeCluster {
+    pub cluster: Cluster,
+    pub node: String,
+    pub docker_host: String,
+    _cidr: rk_testkit::CidrLease,
+}
+
+impl std::ops::Deref for NodeCluster {
+    type Target = Cluster;
+    fn deref(&self) -> &Cluster {
+        &self.cluster
+    }
+}
+
+impl NodeCluster {
+    pub fn up(extra: &[&str]) -> NodeCluster {
+        let docker = rk_testkit::shared_dockerd();
+        let cidr = rk_testkit::lease_cluster_cidr();
+        let node = format!("node-{}", free_port());
+        let mut args = vec![
+            format!("--docker-host={}", docker.host()),
+            format!("--cluster-cidr={}", cidr.cidr()),
+            format!("--node-name={node}"),
+            format!("--kubelet-port={}", free_port()),
+            format!("--kubelet-health-port={}", free_port()),
+            "--kubelet-arg=--backoff-initial=1".to_string(),
+            "--kubelet-arg=--backoff-max=4".to_string(),
+            "--kubelet-arg=--node-status-update-frequency=1".to_string(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let cluster = Cluster::up_with(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        NodeCluster { cluster, node, docker_host: docker.host().to_string(), _cidr: cidr }
+    }
+
+    /// The `docker` command against the node's daemon.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        Command::new("docker").arg("-H").arg(&self.docker_host).args(args).output().expect("docker runs")
+    }
+}
+
+impl Drop for NodeCluster {
+    fn drop(&mut self) {
+        // The shared dockerd outlives the test: remove this node's containers.
+        let _ = self.cluster.rkctl(&["cluster", "down"]);
+        let label = format!("label=io.rk.node={}", self.node);
+        let ids = text(&self.docker(&["ps", "-aq", "--filter", &label]).stdout);
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            let _ = self.docker(&[&["rm", "-f", "-v"], ids.as_slice()].concat());
+        }
+        let _ = self.docker(&["network", "rm", &format!("rk-pods-{}", self.node)]);
+    }
+}
+
+/// Polls `rkctl` until `check` accepts its output (60 s: containers start here).
+pub fn eventually(cluster: &Cluster, args: &[&str], what: &str, check: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = cluster.rkctl(args);
+        let stdout = text(&out.stdout);
+        if out.status.success() && check(&stdout) {
+            return stdout;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}; last output:\n{stdout}{}", text(&out.stderr));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

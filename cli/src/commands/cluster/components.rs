@@ -4,7 +4,7 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// Start order; `down` stops them in reverse.
-pub const NAMES: &[&str] = &["etcd", "rk-apiserver", "rk-scheduler", "rk-controller-manager"];
+pub const NAMES: &[&str] = &["etcd", "rk-apiserver", "rk-scheduler", "rk-controller-manager", "dockerd", "rk-kubelet"];
 
 /// Saved in the state dir by `up`, so `status` checks the same ports.
 #[derive(clap::Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -36,6 +36,12 @@ pub struct UpArgs {
     /// Service cluster IP range.
     #[arg(long, default_value = "10.96.0.0/16")]
     pub service_cluster_ip_range: String,
+    /// Range the nodes' pod CIDRs are taken from (controller manager).
+    #[arg(long, default_value = "10.244.0.0/16")]
+    pub cluster_cidr: String,
+    #[command(flatten)]
+    #[serde(default)]
+    pub node: super::node::NodeArgs,
 }
 
 impl Default for UpArgs {
@@ -50,6 +56,8 @@ impl Default for UpArgs {
             node_monitor_grace_period: 40,
             pod_eviction_timeout: 300,
             service_cluster_ip_range: "10.96.0.0/16".into(),
+            cluster_cidr: "10.244.0.0/16".into(),
+            node: super::node::NodeArgs::default(),
         }
     }
 }
@@ -109,6 +117,7 @@ pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
             format!("--listen={}", args.apiserver_address()),
             format!("--health-listen=127.0.0.1:{}", args.apiserver_health_port),
             format!("--service-cluster-ip-range={}", args.service_cluster_ip_range),
+            format!("--kubelet-token-file={}", super::node::token_file(state_dir)?.display()),
         ],
         health_url: format!("http://127.0.0.1:{}/healthz", args.apiserver_health_port),
     };
@@ -123,16 +132,19 @@ pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
             health_url: format!("http://127.0.0.1:{health_port}/healthz"),
         })
     };
-    let node_timeouts = vec![
+    let controller_manager_flags = vec![
         format!("--node-monitor-grace-period={}", args.node_monitor_grace_period),
         format!("--pod-eviction-timeout={}", args.pod_eviction_timeout),
+        format!("--cluster-cidr={}", args.cluster_cidr),
     ];
-    Ok(vec![
+    let mut components = vec![
         etcd,
         apiserver,
         control_loop("rk-scheduler", args.scheduler_health_port, Vec::new())?,
-        control_loop("rk-controller-manager", args.controller_manager_health_port, node_timeouts)?,
-    ])
+        control_loop("rk-controller-manager", args.controller_manager_health_port, controller_manager_flags)?,
+    ];
+    components.extend(super::node::components(args, state_dir)?);
+    Ok(components)
 }
 
 fn data_dir(state_dir: &Path) -> PathBuf {
@@ -140,16 +152,17 @@ fn data_dir(state_dir: &Path) -> PathBuf {
 }
 
 pub fn remove_data(state_dir: &Path) -> anyhow::Result<()> {
-    let dir = data_dir(state_dir);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-        println!("removed {}", dir.display());
+    for dir in [data_dir(state_dir)].into_iter().chain(super::node::data_dirs(state_dir)) {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+            println!("removed {}", dir.display());
+        }
     }
     Ok(())
 }
 
 /// rk's own programs are looked for next to rkctl first, then on PATH.
-fn find_program(name: &str, hint: &str) -> anyhow::Result<PathBuf> {
+pub fn find_program(name: &str, hint: &str) -> anyhow::Result<PathBuf> {
     let beside_rkctl = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join(name)));
     let on_path = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).collect::<Vec<_>>())

@@ -1,9 +1,10 @@
 //! `rkctl cluster up | down | status`: a local cluster of child processes
-//! (etcd and the control-plane components) with their data and logs under
-//! the state directory.
+//! (etcd, the control-plane components, and one node: dockerd and the
+//! kubelet) with their data and logs under the state directory.
 
 mod components;
 mod health;
+mod node;
 mod process;
 
 use super::Context;
