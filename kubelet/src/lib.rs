@@ -4,4 +4,5 @@
 //! probes them, and reports their state through UpdateStatus.
 
 pub mod config;
+pub mod images;
 pub mod runtime;

@@ -2,6 +2,7 @@
 //! trait. `docker` talks to a real dockerd through bollard; `fake` runs pods
 //! without containers (unit tests and hollow nodes).
 
+pub mod docker;
 pub mod labels;
 
 use async_trait::async_trait;

@@ -1,0 +1,87 @@
+//! rk's own images, built on the node when missing (no registry is needed):
+//! the pause image and test images, each `FROM scratch` with statically
+//! linked programs: rk's own (`scripts/build-images`) and Debian's busybox.
+
+mod contents;
+mod context;
+mod elf;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use bollard::query_parameters::BuildImageOptionsBuilder;
+use bollard::Docker;
+use futures::TryStreamExt;
+
+pub use contents::{BUSYBOX_BINARY, HELLO_PROGRAM, PAUSE_PROGRAM};
+
+/// The pod sandbox image: `rk-pause`.
+pub const PAUSE_IMAGE: &str = "rk/pause:3.9";
+/// A web server answering `Hello from <hostname>! Visit number <n>.` on port 8080: `rk-hello`.
+pub const HELLO_IMAGE: &str = "rk/hello:1.0";
+/// Debian's static busybox with its applets in /bin; runs `sh` by default.
+pub const BUSYBOX_IMAGE: &str = "rk/busybox:1.36";
+
+/// Image label holding a digest of the build context: an image whose label
+/// differs (its program was rebuilt) is built again.
+const CONTENT_LABEL: &str = "io.rk.image.content";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageBuildError {
+    #[error("{} is missing: {hint}", path.display())]
+    MissingFile { path: PathBuf, hint: &'static str },
+    #[error("{} is not a statically linked program (images are FROM scratch, without libraries): {hint}", path.display())]
+    NotStatic { path: PathBuf, hint: &'static str },
+    #[error("reading {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("listing busybox's applets with `{} --list`: {message}", BUSYBOX_BINARY)]
+    BusyboxApplets { message: String },
+    #[error("checking image {image}: {message}")]
+    Inspect { image: String, message: String },
+    #[error("building image {image}: {message}")]
+    Build { image: String, message: String },
+}
+
+/// Builds each of rk's images that is missing or older than its programs,
+/// from the static programs in `image_dir` (`scripts/build-images` prints it)
+/// and `/bin/busybox`. Safe to run again and from several kubelets at once:
+/// a second build of the same context yields the same image under the tag.
+pub async fn ensure_project_images(docker: &Docker, image_dir: &Path) -> Result<(), ImageBuildError> {
+    for image in contents::project_images(image_dir).await? {
+        let context = context::BuildContext::pack(&image)?;
+        if built_digest(docker, image.name).await?.as_deref() == Some(context.digest.as_str()) {
+            continue;
+        }
+        tracing::info!(image = image.name, "building image");
+        build(docker, image.name, context).await?;
+    }
+    Ok(())
+}
+
+/// The content digest the image was built from; `None` when it is missing.
+async fn built_digest(docker: &Docker, image: &str) -> Result<Option<String>, ImageBuildError> {
+    match docker.inspect_image(image).await {
+        Ok(inspect) => {
+            Ok(Some(inspect.config.and_then(|config| config.labels?.remove(CONTENT_LABEL)).unwrap_or_default()))
+        }
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+        Err(e) => Err(ImageBuildError::Inspect { image: image.to_string(), message: e.to_string() }),
+    }
+}
+
+async fn build(docker: &Docker, image: &str, context: context::BuildContext) -> Result<(), ImageBuildError> {
+    let labels = HashMap::from([(CONTENT_LABEL, context.digest.as_str())]);
+    let options = BuildImageOptionsBuilder::new()
+        .dockerfile(context::DOCKERFILE)
+        .t(image)
+        .labels(&labels)
+        .rm(true)
+        .forcerm(true)
+        .build();
+    let body = bollard::body_full(context.tar.into());
+    docker
+        .build_image(options, None, Some(body))
+        .try_for_each(|_progress| async { Ok(()) })
+        .await
+        .map_err(|e| ImageBuildError::Build { image: image.to_string(), message: e.to_string() })
+}

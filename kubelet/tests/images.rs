@@ -1,0 +1,87 @@
+//! rk's own images, built on the shared test dockerd and run for real.
+
+mod docker_support;
+
+use std::time::{Duration, Instant};
+
+use docker_support::{eventually, TestNode};
+use rk_kubelet::images::{ensure_project_images, ImageBuildError, BUSYBOX_IMAGE, HELLO_IMAGE, PAUSE_IMAGE};
+use rk_kubelet::runtime::{ContainerRuntime, ContainerState, LogOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_are_built_once_and_hello_answers_with_its_hostname_and_visit_count() {
+    let node = TestNode::start("hello").await;
+    let docker = node.runtime.client();
+    let mut ids = Vec::new();
+    for image in [PAUSE_IMAGE, HELLO_IMAGE, BUSYBOX_IMAGE] {
+        ids.push(docker.inspect_image(image).await.unwrap_or_else(|e| panic!("{image} was not built: {e}")).id);
+    }
+    ensure_project_images(docker, &rk_testkit::static_images_dir()).await.unwrap();
+    for (image, id) in [PAUSE_IMAGE, HELLO_IMAGE, BUSYBOX_IMAGE].into_iter().zip(ids) {
+        assert_eq!(docker.inspect_image(image).await.unwrap().id, id, "{image} was rebuilt though nothing changed");
+    }
+
+    let pod = node.sandbox("hello-pod");
+    let sandbox = node.runtime.run_sandbox(&pod).await.unwrap();
+    let mut hello = node.shell(&pod, &sandbox, "hello", "");
+    (hello.image, hello.entrypoint, hello.cmd) = (HELLO_IMAGE.to_string(), None, None);
+    let hello = node.run(&hello).await;
+    let listed = node.runtime.list_containers().await.unwrap();
+    let ip = listed.iter().find(|c| c.id == sandbox).and_then(|c| c.ip.clone()).expect("the pod has an IP");
+
+    let first = eventually("rk-hello to answer", || get(&ip, "/")).await;
+    assert_eq!(first, "Hello from hello-pod! Visit number 1.\n");
+    assert_eq!(get(&ip, "/healthz").await.as_deref(), Some("ok\n"));
+    assert_eq!(get(&ip, "/again").await.as_deref(), Some("Hello from hello-pod! Visit number 2.\n"));
+    let log = node.logs(&hello, LogOptions::default()).await;
+    for request in ["GET / from", "GET /healthz from", "GET /again from"] {
+        assert!(log.contains(request), "no log line for {request:?} in {log:?}");
+    }
+
+    // rk-hello and rk-pause exit 0 on SIGTERM, long before the grace ends.
+    for (id, what) in [(&hello, "rk-hello"), (&sandbox, "rk-pause")] {
+        let started = Instant::now();
+        node.runtime.stop_container(id, Duration::from_secs(30)).await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10), "{what} took {:?} to stop", started.elapsed());
+        let stopped = node.wait_container(id, "the container to exit", |c| c.state == ContainerState::Exited).await;
+        assert_eq!(stopped.exit_code, 0, "{what} on SIGTERM: {stopped:?}");
+    }
+    node.clean().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busybox_runs_shell_scripts_with_its_applets_users_and_tmp() {
+    let node = TestNode::start("busybox").await;
+    let pod = node.sandbox("shell-pod");
+    let sandbox = node.runtime.run_sandbox(&pod).await.unwrap();
+    let script = "echo $((6 * 7)); id -un; touch /tmp/x && echo tmp-ok; ls /bin/nc /bin/sed";
+    let shell = node.run(&node.shell(&pod, &sandbox, "shell", script)).await;
+    let done = node.wait_container(&shell, "the script to end", |c| c.state == ContainerState::Exited).await;
+    let output = node.logs(&shell, LogOptions::default()).await;
+    assert_eq!(done.exit_code, 0, "{output}");
+    assert_eq!(output, "42\nroot\ntmp-ok\n/bin/nc\n/bin/sed\n");
+    node.clean().await;
+}
+
+#[tokio::test]
+async fn a_missing_program_names_the_file_and_the_fix() {
+    let docker = rk_testkit::shared_dockerd();
+    let runtime = rk_kubelet::runtime::docker::DockerRuntime::connect(docker.host(), "rk-test-missing").await.unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let error = runtime.ensure_project_images(empty.path()).await.unwrap_err();
+    assert!(matches!(error, ImageBuildError::MissingFile { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("rk-pause") && message.contains("scripts/build-images"), "{message}");
+}
+
+/// The body of `GET path` from rk-hello at `ip`, or `None` while it does not answer.
+async fn get(ip: &str, path: &str) -> Option<String> {
+    let mut stream = tokio::net::TcpStream::connect((ip, 8080)).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {ip}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response:?}");
+    response.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
+}
