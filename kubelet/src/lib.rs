@@ -5,4 +5,5 @@
 
 pub mod config;
 pub mod images;
+pub mod node;
 pub mod runtime;

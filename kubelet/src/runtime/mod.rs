@@ -3,6 +3,7 @@
 //! without containers (unit tests and hollow nodes).
 
 pub mod docker;
+pub mod fake;
 pub mod labels;
 
 use async_trait::async_trait;
