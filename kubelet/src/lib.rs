@@ -3,7 +3,10 @@
 //! namespaces plus one container per spec container), keeps them running,
 //! probes them, and reports their state through UpdateStatus.
 
+pub mod backoff;
 pub mod config;
+pub mod env;
 pub mod images;
 pub mod node;
+pub mod probes;
 pub mod runtime;
