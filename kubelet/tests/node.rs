@@ -4,8 +4,9 @@
 //! deleted Node). The container runtime is the fake one: only the Node is
 //! under test here.
 
-use rk_apiserver::storage::etcd::EtcdStorage;
-use rk_apiserver::{serve, ServerConfig};
+mod api_support;
+
+use api_support::{eventually, start_api, PATIENCE};
 use rk_client::Client;
 use rk_kubelet::config::KubeletConfig;
 use rk_kubelet::node::{register_node, start_heartbeat, wait_for_pod_cidr};
@@ -13,53 +14,9 @@ use rk_kubelet::runtime::fake::FakeRuntime;
 use rk_kubelet::runtime::ContainerRuntime;
 use rk_proto::v1::{DeleteRequest, Node, NodeCondition, NodeSpec, ObjectMeta};
 use rk_proto::Resource;
-use rk_testkit::TestEtcd;
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-
-const PATIENCE: Duration = Duration::from_secs(15);
-
-/// An apiserver on its own etcd; both stop when this is dropped.
-struct TestApi {
-    client: Client,
-    _etcd: TestEtcd,
-    _stop: oneshot::Sender<()>,
-}
-
-async fn start_api() -> TestApi {
-    let etcd = TestEtcd::start().await.expect("etcd starts");
-    let storage = EtcdStorage::connect(&[etcd.endpoint()]).await.expect("etcd reachable");
-    let grpc = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = grpc.local_addr().unwrap().to_string();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let shutdown = async {
-        let _ = stopped.await;
-    };
-    tokio::spawn(serve(Arc::new(storage), ServerConfig::default(), grpc, http, shutdown));
-    let client = Client::connect(&address).await.expect("apiserver reachable");
-    TestApi { client, _etcd: etcd, _stop: stop }
-}
-
-/// Polls `check` every 50 ms until it returns `Some`, panicking with `what` after PATIENCE.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out after {PATIENCE:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use std::time::Duration;
 
 fn config(name: &str) -> KubeletConfig {
     let mut config = KubeletConfig::new(name);
