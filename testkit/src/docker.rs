@@ -51,6 +51,8 @@ pub fn shared_dockerd() -> TestDocker {
     docker
 }
 
+// dockerd is meant to outlive the test that started it: it is not waited for.
+#[allow(clippy::zombie_processes)]
 fn start_dockerd() {
     let log_path = Path::new(RUN_DIR).join("dockerd.log");
     let log = OpenOptions::new()
