@@ -9,7 +9,7 @@ mod elf;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use bollard::query_parameters::BuildImageOptionsBuilder;
+use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptions};
 use bollard::Docker;
 use futures::TryStreamExt;
 
@@ -49,27 +49,41 @@ pub enum ImageBuildError {
 pub async fn ensure_project_images(docker: &Docker, image_dir: &Path) -> Result<(), ImageBuildError> {
     for image in contents::project_images(image_dir).await? {
         let context = context::BuildContext::pack(&image)?;
-        if built_digest(docker, image.name).await?.as_deref() == Some(context.digest.as_str()) {
+        let existing = inspect(docker, image.name).await?;
+        if existing.as_ref().is_some_and(|built| built.digest == context.digest) {
             continue;
         }
         tracing::info!(image = image.name, "building image");
-        build(docker, image.name, context).await?;
+        let new_id = build(docker, image.name, context).await?;
+        remove_untagged(docker, image.name, [existing.map(|built| built.id), new_id]).await;
     }
     Ok(())
 }
 
-/// The content digest the image was built from; `None` when it is missing.
-async fn built_digest(docker: &Docker, image: &str) -> Result<Option<String>, ImageBuildError> {
+/// An image as built: its id and the content digest it was built from.
+struct Built {
+    id: String,
+    digest: String,
+}
+
+/// `None` when the image is missing.
+async fn inspect(docker: &Docker, image: &str) -> Result<Option<Built>, ImageBuildError> {
     match docker.inspect_image(image).await {
-        Ok(inspect) => {
-            Ok(Some(inspect.config.and_then(|config| config.labels?.remove(CONTENT_LABEL)).unwrap_or_default()))
-        }
+        Ok(inspect) => Ok(Some(Built {
+            id: inspect.id.unwrap_or_default(),
+            digest: inspect.config.and_then(|config| config.labels?.remove(CONTENT_LABEL)).unwrap_or_default(),
+        })),
         Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
         Err(e) => Err(ImageBuildError::Inspect { image: image.to_string(), message: e.to_string() }),
     }
 }
 
-async fn build(docker: &Docker, image: &str, context: context::BuildContext) -> Result<(), ImageBuildError> {
+/// Builds and tags the image; returns the built image's id when Docker tells it.
+async fn build(
+    docker: &Docker,
+    image: &str,
+    context: context::BuildContext,
+) -> Result<Option<String>, ImageBuildError> {
     let labels = HashMap::from([(CONTENT_LABEL, context.digest.as_str())]);
     let options = BuildImageOptionsBuilder::new()
         .dockerfile(context::DOCKERFILE)
@@ -79,9 +93,22 @@ async fn build(docker: &Docker, image: &str, context: context::BuildContext) -> 
         .forcerm(true)
         .build();
     let body = bollard::body_full(context.tar.into());
-    docker
+    let progress: Vec<_> = docker
         .build_image(options, None, Some(body))
-        .try_for_each(|_progress| async { Ok(()) })
+        .try_collect()
         .await
-        .map_err(|e| ImageBuildError::Build { image: image.to_string(), message: e.to_string() })
+        .map_err(|e| ImageBuildError::Build { image: image.to_string(), message: e.to_string() })?;
+    Ok(progress.into_iter().rev().find_map(|info| info.aux?.id))
+}
+
+/// Removes the replaced version and, when another kubelet's build of the same
+/// image was tagged last, this one's: both are left untagged. An image a
+/// container still uses stays (Docker refuses), as does any other failure.
+async fn remove_untagged(docker: &Docker, image: &str, candidates: [Option<String>; 2]) {
+    let Ok(Some(current)) = inspect(docker, image).await else { return };
+    for id in candidates.into_iter().flatten().filter(|id| *id != current.id) {
+        if let Err(e) = docker.remove_image(&id, None::<RemoveImageOptions>, None).await {
+            tracing::debug!(image, id, error = %e, "an untagged build of the image stays");
+        }
+    }
 }
