@@ -44,8 +44,10 @@ pub enum ImageBuildError {
 
 /// Builds each of rk's images that is missing or older than its programs,
 /// from the static programs in `image_dir` (`scripts/build-images` prints it)
-/// and `/bin/busybox`. Safe to run again and from several kubelets at once:
-/// a second build of the same context yields the same image under the tag.
+/// and `/bin/busybox`. Safe to run again (an image built from the same
+/// contents is kept) and from several kubelets at once: each build tags a
+/// complete image of the same contents, the last tag wins, and an earlier
+/// finisher's copy may stay behind untagged.
 pub async fn ensure_project_images(docker: &Docker, image_dir: &Path) -> Result<(), ImageBuildError> {
     for image in contents::project_images(image_dir).await? {
         let context = context::BuildContext::pack(&image)?;
