@@ -6,7 +6,7 @@ mod common;
 
 use common::{eventually, text, NodeCluster};
 
-const BUSYBOX: &str = "rk/busybox:1.36";
+const BUSYBOX: &str = "rk/busybox:1.35";
 const HELLO: &str = "rk/hello:1.0";
 
 fn pod_yaml(name: &str, containers: &str) -> String {

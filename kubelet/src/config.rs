@@ -41,7 +41,7 @@ impl KubeletConfig {
             max_pods: 110,
             heartbeat_period: Duration::from_secs(10),
             pod_network: "rk-pods".to_string(),
-            pause_image: "rk/pause:3.9".to_string(),
+            pause_image: crate::images::PAUSE_IMAGE.to_string(),
             root_dir: PathBuf::from("/var/lib/rk-kubelet"),
             backoff_initial: Duration::from_secs(10),
             backoff_max: Duration::from_secs(300),

@@ -20,7 +20,7 @@ pub const PAUSE_IMAGE: &str = "rk/pause:3.9";
 /// A web server answering `Hello from <hostname>! Visit number <n>.` on port 8080: `rk-hello`.
 pub const HELLO_IMAGE: &str = "rk/hello:1.0";
 /// Debian's static busybox with its applets in /bin; runs `sh` by default.
-pub const BUSYBOX_IMAGE: &str = "rk/busybox:1.36";
+pub const BUSYBOX_IMAGE: &str = "rk/busybox:1.35";
 
 /// Image label holding a digest of the build context: an image whose label
 /// differs (its program was rebuilt) is built again.

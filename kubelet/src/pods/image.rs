@@ -85,7 +85,7 @@ mod tests {
         assert_eq!(policy("busybox", ""), "Always");
         assert_eq!(policy("rk/busybox:latest", ""), "Always");
         assert_eq!(policy("localhost:5000/app", ""), "Always", "a registry port is not a tag");
-        assert_eq!(policy("rk/busybox:1.36", ""), "IfNotPresent");
-        assert_eq!(policy("rk/busybox:1.36", "Never"), "Never");
+        assert_eq!(policy("rk/busybox:1.35", ""), "IfNotPresent");
+        assert_eq!(policy("rk/busybox:1.35", "Never"), "Never");
     }
 }
