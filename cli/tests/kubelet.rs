@@ -215,3 +215,77 @@ fn a_restarted_kubelet_keeps_the_containers_and_host_path_data_survives_the_pod(
     let logs = eventually(&cluster, &["logs", "reader"], "the file", |t| !t.is_empty());
     assert_eq!(logs, "kept\n");
 }
+
+#[test]
+fn readiness_gates_endpoints_and_a_failing_liveness_probe_restarts_the_container() {
+    let cluster = NodeCluster::up(&[]);
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: probed}\n  ports:\n  - {port: 80, targetPort: 8080}\n";
+    create(&cluster, "svc", service);
+    // Ready only once /tmp/ready exists; alive only while /tmp/dead does not.
+    let containers = format!(
+        "  - name: app\n    image: {BUSYBOX}\n    command: [sleep, '3600']\n    readinessProbe:\n      exec: {{command: [cat, /tmp/ready]}}\n      periodSeconds: 1\n    livenessProbe:\n      exec: {{command: [sh, -c, '! test -e /tmp/dead']}}\n      periodSeconds: 1\n      failureThreshold: 2\n"
+    );
+    create(&cluster, "probed", &pod_yaml("probed", &containers));
+    wait_running(&cluster, "probed");
+    let ip = jsonpath(&cluster, "probed", "{.status.podIP}");
+    let not_ready = eventually(&cluster, &["get", "endpoints", "web", "-o", "json"], "a not-ready address", |t| {
+        t.contains("notReadyAddresses")
+    });
+    assert!(not_ready.contains(&ip) && !not_ready.contains("\"addresses\""), "{not_ready}");
+    assert_eq!(jsonpath(&cluster, "probed", "{.status.conditions[?(@.type==\"Ready\")].status}"), "False");
+
+    cluster.ok(&["exec", "probed", "--", "touch", "/tmp/ready"]);
+    eventually(&cluster, &["get", "endpoints", "web"], "the pod IP in the endpoints", |t| t.contains(&format!("{ip}:8080")));
+    assert_eq!(jsonpath(&cluster, "probed", "{.status.conditions[?(@.type==\"Ready\")].status}"), "True");
+
+    cluster.ok(&["exec", "probed", "--", "touch", "/tmp/dead"]);
+    eventually(&cluster, &["get", "pod", "probed", "--no-headers"], "a restart after the liveness failure", |t| {
+        t.split_whitespace().nth(3) == Some("1")
+    });
+    let events = eventually(&cluster, &["get", "events"], "the Unhealthy event", |t| t.contains("Unhealthy"));
+    assert!(events.contains("Liveness probe failed"), "{events}");
+    // The new container starts without /tmp/ready: not ready again.
+    eventually(&cluster, &["get", "endpoints", "web", "-o", "json"], "not ready after the restart", |t| {
+        t.contains("notReadyAddresses")
+    });
+}
+
+#[test]
+fn a_pod_that_does_not_fit_the_node_fails_admission_and_never_pull_needs_the_image() {
+    let cluster = NodeCluster::up(&[]);
+    // Bound straight to the node (no scheduler), asking more CPU than any machine here has.
+    let greedy = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: greedy\nspec:\n  nodeName: {}\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    resources: {{requests: {{cpu: '512'}}}}\n",
+        cluster.node
+    );
+    create(&cluster, "greedy", &greedy);
+    eventually(&cluster, &["get", "pod", "greedy", "-o", "jsonpath={.status.reason}"], "OutOfcpu", |t| t == "OutOfcpu");
+    assert_eq!(jsonpath(&cluster, "greedy", "{.status.phase}"), "Failed");
+    assert!(jsonpath(&cluster, "greedy", "{.status.message}").contains("Insufficient cpu"));
+
+    let never = "  - name: app\n    image: rk/not-built:1.0\n    imagePullPolicy: Never\n";
+    create(&cluster, "never", &pod_yaml("never", never));
+    eventually(&cluster, &["get", "pod", "never"], "ErrImageNeverPull", |t| t.contains("ErrImageNeverPull"));
+}
+
+#[test]
+fn dead_runs_are_pruned_to_the_latest_two() {
+    let cluster = NodeCluster::up(&[]);
+    let crashing = format!("  - name: app\n    image: {BUSYBOX}\n    command: [sh, -c, 'exit 1']\n");
+    create(&cluster, "pruned", &pod_yaml("pruned", &crashing));
+    eventually(&cluster, &["get", "pod", "pruned", "--no-headers"], "three restarts", |t| {
+        t.split_whitespace().nth(3).and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n >= 3)
+    });
+    let label = "label=io.rk.container.name=app".to_string();
+    let pod = format!("label=io.rk.pod.name=pruned");
+    let node = format!("label=io.rk.node={}", cluster.node);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let ids = text(&cluster.docker(&["ps", "-aq", "--filter", &label, "--filter", &pod, "--filter", &node]).stdout);
+        if ids.lines().count() <= 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "old runs are not pruned: {ids}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
