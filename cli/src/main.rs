@@ -37,6 +37,10 @@ async fn main() -> ExitCode {
     match commands::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            if let Some(exited) = error.downcast_ref::<commands::CommandExited>() {
+                eprintln!("{exited}");
+                return exited.exit_code();
+            }
             match error.downcast_ref::<errors::ServerError>() {
                 Some(server_error) => eprintln!("{server_error}"),
                 None => eprintln!("error: {error:#}"),

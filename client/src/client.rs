@@ -47,6 +47,11 @@ impl Client {
         Client { channel }
     }
 
+    /// The connection, for services beyond the per-kind ones (logs and exec).
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
     pub async fn create<R: KindClient>(&self, object: R) -> Result<R, Status> {
         R::create(self.channel.clone(), object).await
     }

@@ -5,14 +5,18 @@ mod cluster;
 mod context;
 mod delete;
 mod describe;
+mod exec;
 mod get;
+mod logs;
 mod metadata;
+mod pod_arg;
 mod scale;
 mod write;
 
 use crate::Cli;
 use clap::Subcommand;
 pub use context::Context;
+pub use exec::CommandExited;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -35,6 +39,10 @@ pub enum Command {
     Annotate(metadata::MetadataArgs),
     /// Set a replication controller's replicas.
     Scale(scale::ScaleArgs),
+    /// Print a container's logs.
+    Logs(logs::LogsArgs),
+    /// Run a command in a container.
+    Exec(exec::ExecArgs),
     /// Print the client and server versions.
     Version,
     /// List the kinds the server serves.
@@ -56,6 +64,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Label(args) => metadata::run(&ctx, args, metadata::Which::Labels).await,
         Command::Annotate(args) => metadata::run(&ctx, args, metadata::Which::Annotations).await,
         Command::Scale(args) => scale::run(&ctx, args).await,
+        Command::Logs(args) => logs::run(&ctx, args).await,
+        Command::Exec(args) => exec::run(&ctx, args).await,
         Command::Version => {
             println!("Client Version: rkctl {}", env!("CARGO_PKG_VERSION"));
             let server = ctx.client().await.map(|_| format!("rk-apiserver at {}", ctx.server));
