@@ -10,3 +10,4 @@ pub mod images;
 pub mod node;
 pub mod probes;
 pub mod runtime;
+pub mod streaming;

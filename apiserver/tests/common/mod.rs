@@ -12,6 +12,8 @@ use tokio::sync::oneshot;
 
 pub struct TestApi {
     pub client: Client,
+    /// The gRPC address, for clients of services `Client` does not cover.
+    pub address: String,
     pub health_address: String,
     pub etcd: TestEtcd,
     _stop: oneshot::Sender<()>,
@@ -37,7 +39,7 @@ pub async fn start_with(config: ServerConfig) -> TestApi {
         .expect("apiserver serves");
     });
     let client = Client::connect(&address).await.expect("apiserver reachable");
-    TestApi { client, health_address, etcd, _stop: stop }
+    TestApi { client, address, health_address, etcd, _stop: stop }
 }
 
 /// Another apiserver on the same storage, serving until the test ends.
