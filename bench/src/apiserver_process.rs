@@ -24,14 +24,7 @@ pub struct ApiServer {
     log_dir: tempfile::TempDir,
 }
 
-/// Resident memory of a process, from `/proc/<pid>/status`.
-#[derive(Debug, Clone, Copy)]
-pub struct Memory {
-    /// VmRSS: resident now.
-    pub rss_kib: u64,
-    /// VmHWM: the most it was ever resident.
-    pub peak_kib: u64,
-}
+pub use rk_bench::procfs::Memory;
 
 impl ApiServer {
     /// Starts the rk-apiserver found next to this executable against `etcd`
@@ -64,15 +57,7 @@ impl ApiServer {
     }
 
     pub fn memory(&self) -> anyhow::Result<Memory> {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).context("reading the apiserver's status")?;
-        let field = |name: &str| -> anyhow::Result<u64> {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse().ok())
-                .with_context(|| format!("no {name} in /proc/{}/status", self.pid))
-        };
-        Ok(Memory { rss_kib: field("VmRSS:")?, peak_kib: field("VmHWM:")? })
+        Memory::read(self.pid).context("reading the apiserver's memory")
     }
 
     /// Stops the server and waits for it to go.

@@ -3,11 +3,9 @@
 //! bounded by CPU per operation, and this says who spends it.
 
 use anyhow::{bail, Context};
+use rk_bench::procfs::Stat;
 use std::ops::Sub;
 use std::time::Duration;
-
-/// Linux reports utime and stime in USER_HZ ticks, 100 per second on every architecture it supports.
-const TICKS_PER_SECOND: u64 = 100;
 
 /// The processes whose CPU time is read.
 #[derive(Debug, Clone, Copy)]
@@ -61,27 +59,4 @@ impl Sub for CpuTimes {
 /// Microseconds of CPU per operation.
 pub fn micros_per(cpu: Duration, operations: usize) -> String {
     format!("{:.0}", cpu.as_secs_f64() * 1e6 / operations.max(1) as f64)
-}
-
-/// The fields of `/proc/<pid>/stat` used here.
-struct Stat {
-    name: String,
-    parent: u32,
-    cpu: Duration,
-}
-
-impl Stat {
-    fn read(pid: u32) -> anyhow::Result<Stat> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .with_context(|| format!("reading /proc/{pid}/stat"))?;
-        // The name is in parentheses and may hold spaces; the other fields follow the last ')'.
-        let (head, rest) = text.rsplit_once(')').context("malformed stat")?;
-        let name = head.split_once('(').map(|(_, name)| name.to_string()).unwrap_or_default();
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // After the name: state(0) ppid(1) ... utime(11) stime(12).
-        let field =
-            |i: usize| -> anyhow::Result<u64> { fields.get(i).context("short stat")?.parse().context("stat field") };
-        let ticks = field(11)? + field(12)?;
-        Ok(Stat { name, parent: field(1)? as u32, cpu: Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND) })
-    }
 }

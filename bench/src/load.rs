@@ -4,7 +4,7 @@
 //! throughput is calls over wall-clock time.
 
 use anyhow::{bail, Context};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -69,14 +69,4 @@ where
     Ok(Timings { latencies, wall })
 }
 
-/// A progress bar for `len` steps of a long phase (hidden when stderr is not a terminal).
-pub fn bar(len: usize, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>28} [{bar:40}] {pos}/{len} {elapsed_precise} eta {eta}")
-            .expect("a valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(what.to_string());
-    bar
-}
+pub use rk_bench::progress::bar;

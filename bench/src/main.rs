@@ -14,14 +14,15 @@ mod list;
 mod load;
 mod memory;
 mod report;
-mod stats;
 mod watch;
 
 use anyhow::{bail, Context};
 use apiserver_process::{ApiServer, Memory};
 use clap::{Parser, ValueEnum};
 use report::{RunInfo, Section};
-use std::path::PathBuf;
+use rk_bench::sections::benchmarks_md;
+// The modules reach the shared latency summaries as `crate::stats`.
+use rk_bench::stats;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -64,8 +65,7 @@ async fn main() -> anyhow::Result<()> {
     if [args.creates, args.watchers, args.watch_pods, args.list_pods].contains(&0) {
         bail!("--creates, --watchers, --watch-pods and --list-pods must be at least 1");
     }
-    apiserver_process::binary_path()?;
-    let run = RunInfo::collect();
+    let run = RunInfo::collect(&apiserver_process::binary_path()?);
     println!("rk-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
 
     let etcd = rk_testkit::TestEtcd::start().await.context("starting etcd")?;
@@ -117,9 +117,4 @@ async fn measure(
         done(memory::run(api, idle, args.list_pods).await?);
     }
     Ok(sections)
-}
-
-/// BENCHMARKS.md at the workspace root.
-fn benchmarks_md() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is inside the workspace").join("BENCHMARKS.md")
 }
