@@ -289,3 +289,41 @@ fn dead_runs_are_pruned_to_the_latest_two() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+#[test]
+fn restarting_dockerd_brings_the_pods_back_with_their_host_path_data() {
+    // The node's own dockerd (no --docker-host), so the test may restart it.
+    let cluster = common::Cluster::up_with(&[
+        &format!("--cluster-cidr={}", rk_testkit::lease_cluster_cidr().cidr()),
+        &format!("--node-name=own-docker-{}", rk_testkit::free_port()),
+        &format!("--kubelet-port={}", rk_testkit::free_port()),
+        &format!("--kubelet-health-port={}", rk_testkit::free_port()),
+        "--kubelet-arg=--backoff-initial=1",
+    ]);
+    let data = tempfile::tempdir().unwrap();
+    let pod = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: durable\nspec:\n  volumes:\n  - {{name: data, hostPath: {{path: {}}}}}\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [sh, -c, 'echo run >> /data/runs; trap \"exit 0\" TERM; sleep 3600 & wait']\n    volumeMounts: [{{name: data, mountPath: /data}}]\n",
+        data.path().display()
+    );
+    let file = cluster.write("durable.yaml", &pod);
+    cluster.ok(&["create", "-f", &file]);
+    let running = |c: &common::Cluster| {
+        eventually(c, &["get", "pod", "durable", "-o", "jsonpath={.status.phase}"], "Running", |p| p == "Running");
+    };
+    running(&cluster);
+    let before = cluster.ok(&["get", "pod", "durable", "-o", "jsonpath={.status.containerStatuses[0].containerID}"]);
+    let pid = std::fs::read_to_string(cluster.dir.path().join("dockerd.pid")).unwrap();
+    assert!(std::process::Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap().success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::path::Path::new(&format!("/proc/{}", pid.trim())).exists() {
+        assert!(std::time::Instant::now() < deadline, "dockerd did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    cluster.start_missing();
+    eventually(&cluster, &["get", "pod", "durable", "-o", "jsonpath={.status.containerStatuses[0].containerID}"], "a new container", |id| {
+        !id.is_empty() && id != before
+    });
+    running(&cluster);
+    let runs = std::fs::read_to_string(data.path().join("runs")).unwrap();
+    assert_eq!(runs, "run\nrun\n", "the second run appended to the first run's data");
+}

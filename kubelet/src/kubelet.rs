@@ -84,11 +84,13 @@ impl Kubelet {
             probes,
             clock,
         });
+        let syncer = Arc::new(syncer);
         let pleg = Pleg::new(runtime, Arc::clone(&pods.store), Arc::clone(&queue), config.relist_period);
         let tasks = vec![
             heartbeat,
             tokio::spawn(pleg.run()),
-            tokio::spawn(run_controller(Arc::clone(&queue), Arc::new(syncer), POD_WORKERS)),
+            tokio::spawn(collect_garbage(Arc::clone(&syncer), config.backoff_max)),
+            tokio::spawn(run_controller(Arc::clone(&queue), syncer, POD_WORKERS)),
         ];
         Ok(Kubelet { queue, tasks })
     }
@@ -99,6 +101,14 @@ impl Kubelet {
         for task in self.tasks {
             task.abort();
         }
+    }
+}
+
+async fn collect_garbage(syncer: Arc<PodSyncer>, period: std::time::Duration) {
+    let mut ticks = tokio::time::interval(period.max(std::time::Duration::from_secs(1)));
+    loop {
+        ticks.tick().await;
+        syncer.collect_garbage();
     }
 }
 

@@ -250,6 +250,12 @@ impl PodSyncer {
         Ok(())
     }
 
+    /// Drops back-off entries of containers that have run long enough to be forgiven.
+    pub fn collect_garbage(&self) {
+        self.crash_backoff.gc();
+        self.pull_backoff.gc();
+    }
+
     pub(super) fn forget_pod(&self, uid: &str) {
         self.waiting.forget_pod(uid);
         self.admitted.lock().unwrap().remove(uid);

@@ -154,6 +154,7 @@ fn data_dir(state_dir: &Path) -> PathBuf {
 pub fn remove_data(state_dir: &Path) -> anyhow::Result<()> {
     for dir in [data_dir(state_dir)].into_iter().chain(super::node::data_dirs(state_dir)) {
         if dir.exists() {
+            super::node::unmount_under(&dir)?;
             std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
             println!("removed {}", dir.display());
         }

@@ -79,6 +79,28 @@ pub fn data_dirs(state_dir: &Path) -> Vec<PathBuf> {
     vec![docker_dir(state_dir), kubelet_dir(state_dir)]
 }
 
+/// Detaches what is still mounted under `dir` (dockerd leaves its data root
+/// bind-mounted on itself), deepest first, so the directory can be removed.
+pub fn unmount_under(dir: &Path) -> anyhow::Result<()> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").context("reading /proc/self/mountinfo")?;
+    // The fifth field is the mount point; octal escapes (\040 for a space) are left as they are.
+    let mut points: Vec<PathBuf> = mountinfo
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(PathBuf::from)
+        .filter(|point| point.starts_with(dir))
+        .collect();
+    points.sort_by_key(|point| std::cmp::Reverse(point.components().count()));
+    for point in points {
+        let path = std::ffi::CString::new(point.as_os_str().as_encoded_bytes())?;
+        if unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) } != 0 {
+            let error = std::io::Error::last_os_error();
+            anyhow::bail!("unmounting {}: {error}", point.display());
+        }
+    }
+    Ok(())
+}
+
 fn own_docker_socket(state_dir: &Path) -> PathBuf {
     state_dir.join("docker.sock")
 }
@@ -119,7 +141,8 @@ pub fn components(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Compone
                     format!("--host=unix://{}", socket.display()),
                     format!("--data-root={}", docker_dir(state_dir).display()),
                     format!("--exec-root={}", exec_root(state_dir).display()),
-                    format!("--pidfile={}", state_dir.join("dockerd.pid").display()),
+                    // Not dockerd.pid: that is the pid file rkctl keeps for every component.
+                    format!("--pidfile={}", state_dir.join("docker-daemon.pid").display()),
                     // Pods use the node's own bridge network; no docker0 to clash with another daemon's.
                     "--bridge=none".into(),
                 ],
