@@ -185,7 +185,11 @@ pub fn eventually(cluster: &Cluster, args: &[&str], what: &str, check: impl Fn(&
         if out.status.success() && check(&stdout) {
             return stdout;
         }
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}; last output:\n{stdout}{}", text(&out.stderr));
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}; last output:\n{stdout}{}",
+            text(&out.stderr)
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
