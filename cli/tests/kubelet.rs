@@ -137,7 +137,8 @@ fn logs_follow_and_tail() {
     wait_running(&cluster, "talker");
     let tail = eventually(&cluster, &["logs", "talker", "--tail=2"], "two lines", |t| t.lines().count() == 2);
     assert!(tail.lines().all(|l| l.starts_with("line ")), "{tail}");
-    let mut follow = cluster.command().args(["logs", "-f", "talker"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut follow =
+        cluster.command().args(["logs", "-f", "talker"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
     let mut reader = std::io::BufReader::new(follow.stdout.take().unwrap());
     let mut seen = Vec::new();
     // Lines keep arriving while following: read until one printed after we started.
@@ -162,7 +163,8 @@ fn deleting_a_controllers_pod_brings_a_running_replacement_and_deletion_is_grace
         "apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      terminationGracePeriodSeconds: 2\n      containers:\n      - name: web\n        image: {BUSYBOX}\n        command: [sh, -c, 'trap \"\" TERM; sleep 3600']\n"
     );
     create(&cluster, "rc", &rc);
-    let first = eventually(&cluster, &["get", "pods", "-l", "app=web", "-o", "name"], "a pod", |t| t.lines().count() == 1);
+    let first =
+        eventually(&cluster, &["get", "pods", "-l", "app=web", "-o", "name"], "a pod", |t| t.lines().count() == 1);
     let first = first.trim().trim_start_matches("pod/").to_string();
     wait_running(&cluster, &first);
     let start = std::time::Instant::now();
@@ -177,7 +179,8 @@ fn deleting_a_controllers_pod_brings_a_running_replacement_and_deletion_is_grace
     let left = text(&cluster.docker(&["ps", "-q", "--filter", &label]).stdout);
     assert!(left.trim().is_empty(), "containers of the deleted pod still run: {left}");
 
-    let replacement = cluster.ok(&["get", "pods", "-l", "app=web", "-o", "name"]).trim().trim_start_matches("pod/").to_string();
+    let replacement =
+        cluster.ok(&["get", "pods", "-l", "app=web", "-o", "name"]).trim().trim_start_matches("pod/").to_string();
     wait_running(&cluster, &replacement);
     let forced = std::time::Instant::now();
     cluster.ok(&["delete", "pod", &replacement, "--grace-period=0", "--force"]);
@@ -202,7 +205,12 @@ fn a_restarted_kubelet_keeps_the_containers_and_host_path_data_survives_the_pod(
     cluster.start_missing();
     // A sync after the restart must find the container it already runs.
     cluster.ok(&["label", "pod", "writer", "touched=yes"]);
-    eventually(&cluster, &["get", "pod", "writer", "-o", "jsonpath={.status.containerStatuses[0].ready}"], "ready", |t| t == "true");
+    eventually(
+        &cluster,
+        &["get", "pod", "writer", "-o", "jsonpath={.status.containerStatuses[0].ready}"],
+        "ready",
+        |t| t == "true",
+    );
     let after = jsonpath(&cluster, "writer", "{.status.containerStatuses[0].containerID}");
     assert_eq!(before, after, "the restarted kubelet replaced the container");
     let row = cluster.ok(&["get", "pod", "writer", "--no-headers"]);
@@ -235,7 +243,9 @@ fn readiness_gates_endpoints_and_a_failing_liveness_probe_restarts_the_container
     assert_eq!(jsonpath(&cluster, "probed", "{.status.conditions[?(@.type==\"Ready\")].status}"), "False");
 
     cluster.ok(&["exec", "probed", "--", "touch", "/tmp/ready"]);
-    eventually(&cluster, &["get", "endpoints", "web"], "the pod IP in the endpoints", |t| t.contains(&format!("{ip}:8080")));
+    eventually(&cluster, &["get", "endpoints", "web"], "the pod IP in the endpoints", |t| {
+        t.contains(&format!("{ip}:8080"))
+    });
     assert_eq!(jsonpath(&cluster, "probed", "{.status.conditions[?(@.type==\"Ready\")].status}"), "True");
 
     cluster.ok(&["exec", "probed", "--", "touch", "/tmp/dead"]);
@@ -293,8 +303,9 @@ fn dead_runs_are_pruned_to_the_latest_two() {
 #[test]
 fn restarting_dockerd_brings_the_pods_back_with_their_host_path_data() {
     // The node's own dockerd (no --docker-host), so the test may restart it.
+    let cidr = rk_testkit::lease_cluster_cidr();
     let cluster = common::Cluster::up_with(&[
-        &format!("--cluster-cidr={}", rk_testkit::lease_cluster_cidr().cidr()),
+        &format!("--cluster-cidr={}", cidr.cidr()),
         &format!("--node-name=own-docker-{}", rk_testkit::free_port()),
         &format!("--kubelet-port={}", rk_testkit::free_port()),
         &format!("--kubelet-health-port={}", rk_testkit::free_port()),
@@ -320,10 +331,78 @@ fn restarting_dockerd_brings_the_pods_back_with_their_host_path_data() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     cluster.start_missing();
-    eventually(&cluster, &["get", "pod", "durable", "-o", "jsonpath={.status.containerStatuses[0].containerID}"], "a new container", |id| {
-        !id.is_empty() && id != before
-    });
+    eventually(
+        &cluster,
+        &["get", "pod", "durable", "-o", "jsonpath={.status.containerStatuses[0].containerID}"],
+        "a new container",
+        |id| !id.is_empty() && id != before,
+    );
     running(&cluster);
     let runs = std::fs::read_to_string(data.path().join("runs")).unwrap();
     assert_eq!(runs, "run\nrun\n", "the second run appended to the first run's data");
+}
+
+#[test]
+fn a_pod_deleted_while_the_kubelet_is_down_has_its_containers_removed_at_restart() {
+    let cluster = NodeCluster::up(&[]);
+    let containers = format!("  - name: app\n    image: {BUSYBOX}\n    command: [sleep, '3600']\n");
+    create(&cluster, "gone", &pod_yaml("gone", &containers));
+    wait_running(&cluster, "gone");
+    cluster.kill("rk-kubelet");
+    cluster.ok(&["delete", "pod", "gone", "--grace-period=0", "--force"]);
+    let label = "label=io.rk.pod.name=gone";
+    assert!(!text(&cluster.docker(&["ps", "-q", "--filter", label]).stdout).trim().is_empty());
+    cluster.start_missing();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !text(&cluster.docker(&["ps", "-aq", "--filter", label]).stdout).trim().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the deleted pod's containers are still there");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_host_port_is_published_on_the_node() {
+    let cluster = NodeCluster::up(&[]);
+    let port = rk_testkit::free_port();
+    let containers =
+        format!("  - name: web\n    image: {HELLO}\n    ports: [{{containerPort: 8080, hostPort: {port}}}]\n");
+    create(&cluster, "published", &pod_yaml("published", &containers));
+    wait_running(&cluster, "published");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let answer = loop {
+        use std::io::{Read, Write};
+        let attempt = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut stream| {
+            stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer)?;
+            Ok(answer)
+        });
+        match attempt {
+            Ok(answer) if answer.contains("Hello from published!") => break answer,
+            other => assert!(std::time::Instant::now() < deadline, "no answer on host port {port}: {other:?}"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let timestamps = cluster.ok(&["logs", "published", "--timestamps"]);
+    let first = timestamps.lines().next().unwrap_or_default();
+    assert!(
+        first.split_whitespace().next().is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
+        "{first}"
+    );
+}
+
+#[test]
+fn cluster_down_removes_the_nodes_containers_and_network() {
+    let cluster = NodeCluster::up(&[]);
+    let containers = format!("  - name: app\n    image: {BUSYBOX}\n    command: [sleep, '3600']\n");
+    create(&cluster, "leftover", &pod_yaml("leftover", &containers));
+    wait_running(&cluster, "leftover");
+    let down = cluster.ok(&["cluster", "down"]);
+    assert!(down.contains("stopped rk-kubelet"), "{down}");
+    let label = format!("label=io.rk.node={}", cluster.node);
+    let left = text(&cluster.docker(&["ps", "-aq", "--filter", &label]).stdout);
+    assert!(left.trim().is_empty(), "containers left after cluster down: {left}");
+    let network = cluster.docker(&["network", "inspect", &format!("rk-pods-{}", cluster.node)]);
+    assert!(!network.status.success(), "the pod network is left after cluster down");
 }

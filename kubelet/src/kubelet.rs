@@ -51,8 +51,10 @@ impl Kubelet {
         let cidr = node::wait_for_pod_cidr(&client, &node_name).await;
         let gateway =
             gateway_of(&cidr).ok_or_else(|| KubeletError::PodCidr { node: node_name.clone(), cidr: cidr.clone() })?;
-        runtime.ensure_network(&config.pod_network, &cidr, &gateway).await.map_err(|source| {
-            KubeletError::Network { network: config.pod_network.clone(), cidr: cidr.clone(), source }
+        runtime.ensure_network(&config.pod_network, &cidr, &gateway).await.map_err(|source| KubeletError::Network {
+            network: config.pod_network.clone(),
+            cidr: cidr.clone(),
+            source,
         })?;
         tracing::info!(node = %node_name, %cidr, "node registered; syncing pods");
 

@@ -19,7 +19,12 @@ pub struct Pleg {
 }
 
 impl Pleg {
-    pub fn new(runtime: Arc<dyn ContainerRuntime>, pods: Arc<Store<Pod>>, queue: Arc<WorkQueue>, period: Duration) -> Pleg {
+    pub fn new(
+        runtime: Arc<dyn ContainerRuntime>,
+        pods: Arc<Store<Pod>>,
+        queue: Arc<WorkQueue>,
+        period: Duration,
+    ) -> Pleg {
         Pleg { runtime, pods, queue, period }
     }
 

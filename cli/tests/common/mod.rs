@@ -162,20 +162,6 @@ impl NodeCluster {
     }
 }
 
-impl Drop for NodeCluster {
-    fn drop(&mut self) {
-        // The shared dockerd outlives the test: remove this node's containers.
-        let _ = self.cluster.rkctl(&["cluster", "down"]);
-        let label = format!("label=io.rk.node={}", self.node);
-        let ids = text(&self.docker(&["ps", "-aq", "--filter", &label]).stdout);
-        let ids: Vec<&str> = ids.split_whitespace().collect();
-        if !ids.is_empty() {
-            let _ = self.docker(&[&["rm", "-f", "-v"], ids.as_slice()].concat());
-        }
-        let _ = self.docker(&["network", "rm", &format!("rk-pods-{}", self.node)]);
-    }
-}
-
 /// Polls `rkctl` until `check` accepts its output (60 s: containers start here).
 pub fn eventually(cluster: &Cluster, args: &[&str], what: &str, check: impl Fn(&str) -> bool) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

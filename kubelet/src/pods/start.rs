@@ -55,7 +55,9 @@ impl PodSyncer {
             self.events.record(pod, EventType::Warning, "Unhealthy", failure);
             let message = format!("Container {} failed liveness probe, will be restarted", container.name);
             self.events.record(pod, EventType::Normal, "Killing", message);
-            self.runtime.stop_container(&running.id, Duration::from_secs(spec::grace_period_seconds(pod) as u64)).await?;
+            self.runtime
+                .stop_container(&running.id, Duration::from_secs(spec::grace_period_seconds(pod) as u64))
+                .await?;
             self.queue.add(&pod_key(pod));
             return Ok(true);
         }

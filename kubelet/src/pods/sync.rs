@@ -117,11 +117,8 @@ impl PodSyncer {
             return Ok(Action::Done);
         }
         let changed = self.sync_containers(&pod, &containers).await?;
-        let containers = if changed {
-            PodContainers::of_pod(&self.runtime.list_containers().await?, &uid)
-        } else {
-            containers
-        };
+        let containers =
+            if changed { PodContainers::of_pod(&self.runtime.list_containers().await?, &uid) } else { containers };
         self.update_probes(key, &pod, &containers);
         self.write_status(&pod, &containers).await?;
         self.prune(&containers).await;
@@ -204,7 +201,8 @@ impl PodSyncer {
                 started_at: c.started_at.clone(),
             })
             .collect();
-        let pod_ip = containers.running_sandbox().and_then(|s| s.ip.clone()).unwrap_or_else(|| self.config.node_ip.clone());
+        let pod_ip =
+            containers.running_sandbox().and_then(|s| s.ip.clone()).unwrap_or_else(|| self.config.node_ip.clone());
         self.probes.sync_pod(key, pod, &pod_ip, &running);
     }
 
@@ -242,7 +240,8 @@ impl PodSyncer {
     }
 
     pub(super) async fn stop_all(&self, containers: &PodContainers, grace: Duration) -> Result<(), SyncError> {
-        let running: Vec<&ContainerInfo> = containers.all.iter().filter(|c| c.state == ContainerState::Running).collect();
+        let running: Vec<&ContainerInfo> =
+            containers.all.iter().filter(|c| c.state == ContainerState::Running).collect();
         // Apps first, in parallel, then the sandbox that holds their network.
         let (sandboxes, apps): (Vec<_>, Vec<_>) = running.into_iter().partition(|c| c.is_sandbox());
         futures::future::try_join_all(apps.iter().map(|c| self.runtime.stop_container(&c.id, grace))).await?;

@@ -87,7 +87,11 @@ mod tests {
     #[test]
     fn empty_dir_lives_under_the_pod_dir_and_goes_with_it() {
         let root = tempfile::tempdir().unwrap();
-        let pod = pod(vec![Volume { name: "scratch".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() }]);
+        let pod = pod(vec![Volume {
+            name: "scratch".into(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Default::default()
+        }]);
         let c = Container { volume_mounts: vec![mount("scratch", "/data")], ..Default::default() };
         let mounts = mounts(root.path(), &pod, &c).unwrap();
         assert_eq!(mounts[0].container_path, "/data");
@@ -104,7 +108,10 @@ mod tests {
         let data = root.path().join("host-data");
         let source = HostPathVolumeSource { path: data.display().to_string(), ..Default::default() };
         let pod = pod(vec![Volume { name: "data".into(), host_path: Some(source), ..Default::default() }]);
-        let c = Container { volume_mounts: vec![VolumeMount { read_only: true, ..mount("data", "/d") }], ..Default::default() };
+        let c = Container {
+            volume_mounts: vec![VolumeMount { read_only: true, ..mount("data", "/d") }],
+            ..Default::default()
+        };
         let mounts = mounts(root.path(), &pod, &c).unwrap();
         assert_eq!(mounts[0].host_path, data.display().to_string());
         assert!(mounts[0].read_only);

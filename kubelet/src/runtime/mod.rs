@@ -193,6 +193,12 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// Makes sure the bridge network `name` exists with this subnet and gateway.
     async fn ensure_network(&self, name: &str, subnet: &str, gateway: &str) -> RuntimeResult<()>;
 
+    /// Removes the network `name` if it exists (`rk-kubelet --cleanup`).
+    /// Runtimes without networks of their own have nothing to remove.
+    async fn remove_network(&self, _name: &str) -> RuntimeResult<()> {
+        Ok(())
+    }
+
     async fn image_present(&self, image: &str) -> RuntimeResult<bool>;
     async fn pull_image(&self, image: &str) -> RuntimeResult<()>;
 

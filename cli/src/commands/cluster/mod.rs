@@ -92,6 +92,12 @@ fn down(ctx: &Context, keep_data: bool) -> anyhow::Result<()> {
             println!("stopped {name}");
             stopped += 1;
         }
+        if *name == "rk-kubelet" {
+            // While the Docker daemon still runs: the pods' containers and network go.
+            if let Err(error) = node::clean_up(&components::UpArgs::load(dir), dir) {
+                eprintln!("warning: {error:#}");
+            }
+        }
     }
     if stopped == 0 {
         println!("no rk cluster processes were running (state dir {})", dir.display());

@@ -123,6 +123,39 @@ pub fn token_file(state_dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// Runs `rk-kubelet --cleanup` for the node `up` made: its pods'
+/// containers, its pod network and its pod directories go. Needs the Docker
+/// daemon still running and the kubelet already stopped.
+pub fn clean_up(args: &UpArgs, state_dir: &Path) -> anyhow::Result<()> {
+    if args.node.nodes == 0 {
+        return Ok(());
+    }
+    let node_name = args.node.node_name()?;
+    let docker_host = match &args.node.docker_host {
+        Some(host) => host.clone(),
+        None if own_docker_socket(state_dir).exists() => format!("unix://{}", own_docker_socket(state_dir).display()),
+        None => return Ok(()),
+    };
+    let program = find_program("rk-kubelet", "build it with `cargo build --release` (scripts/cluster-up does)")?;
+    let output = std::process::Command::new(program)
+        .arg("--cleanup")
+        .arg(format!("--node-name={node_name}"))
+        .arg(format!("--docker-host={docker_host}"))
+        .arg(format!("--pod-network={}", pod_network(&node_name)))
+        .arg(format!("--root-dir={}", kubelet_dir(state_dir).display()))
+        .output()
+        .context("running rk-kubelet --cleanup")?;
+    if !output.status.success() {
+        anyhow::bail!("rk-kubelet --cleanup failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    Ok(())
+}
+
+fn pod_network(node_name: &str) -> String {
+    format!("rk-pods-{node_name}")
+}
+
 pub fn components(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
     let node = &args.node;
     if node.nodes == 0 {
@@ -162,7 +195,7 @@ pub fn components(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Compone
         format!("--health-listen=127.0.0.1:{}", node.kubelet_health_port),
         format!("--root-dir={}", kubelet_dir(state_dir).display()),
         format!("--image-dir={}", image_dir(node)?.display()),
-        format!("--pod-network=rk-pods-{node_name}"),
+        format!("--pod-network={}", pod_network(&node_name)),
     ];
     kubelet_flags.extend(node.kubelet_args.iter().cloned());
     components.push(Component {

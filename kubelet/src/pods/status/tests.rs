@@ -7,7 +7,10 @@ fn pod(policy: &str, names: &[&str]) -> Pod {
         metadata: Some(ObjectMeta { name: "web".into(), uid: "uid-1".into(), ..Default::default() }),
         spec: Some(PodSpec {
             restart_policy: policy.into(),
-            containers: names.iter().map(|n| Container { name: n.to_string(), image: "img:1".into(), ..Default::default() }).collect(),
+            containers: names
+                .iter()
+                .map(|n| Container { name: n.to_string(), image: "img:1".into(), ..Default::default() })
+                .collect(),
             ..Default::default()
         }),
         ..Default::default()
@@ -29,7 +32,10 @@ fn sandbox() -> ContainerInfo {
 
 fn status_of(pod: &Pod, all: Vec<ContainerInfo>, waiting: &[(&str, &str)], ready: bool) -> PodStatus {
     let containers = PodContainers { all };
-    let waiting = waiting.iter().map(|(n, r)| (n.to_string(), Waiting { reason: r.to_string(), message: String::new() })).collect();
+    let waiting = waiting
+        .iter()
+        .map(|(n, r)| (n.to_string(), Waiting { reason: r.to_string(), message: String::new() }))
+        .collect();
     let ready_fn = move |_: &str| ready;
     compute(&StatusInputs {
         pod,
@@ -58,7 +64,11 @@ fn nothing_started_yet_is_pending_with_container_creating() {
 #[test]
 fn running_and_ready_pod_reports_ip_and_ready_conditions() {
     let p = pod("Always", &["app", "side"]);
-    let all = vec![sandbox(), info("a", Some("app"), 0, RuntimeState::Running), info("b", Some("side"), 0, RuntimeState::Running)];
+    let all = vec![
+        sandbox(),
+        info("a", Some("app"), 0, RuntimeState::Running),
+        info("b", Some("side"), 0, RuntimeState::Running),
+    ];
     let status = status_of(&p, all.clone(), &[], true);
     assert_eq!(status.phase, "Running");
     assert_eq!(status.pod_ip, "10.244.0.7");
@@ -94,7 +104,8 @@ fn restarted_container_shows_previous_run_as_last_state() {
 
 #[test]
 fn phases_of_finished_containers_follow_the_restart_policy() {
-    let done = |policy: &str, code| status_of(&pod(policy, &["app"]), vec![exited("a", "app", 0, code)], &[], true).phase;
+    let done =
+        |policy: &str, code| status_of(&pod(policy, &["app"]), vec![exited("a", "app", 0, code)], &[], true).phase;
     assert_eq!(done("Never", 0), "Succeeded");
     assert_eq!(done("Never", 1), "Failed");
     assert_eq!(done("OnFailure", 0), "Succeeded");
@@ -131,7 +142,12 @@ fn same_inputs_give_an_equal_status_so_nothing_is_written() {
 #[test]
 fn scheduler_condition_is_kept() {
     let mut p = pod("Always", &["app"]);
-    let scheduled = PodCondition { r#type: "PodScheduled".into(), status: "True".into(), last_transition_time: "t0".into(), ..Default::default() };
+    let scheduled = PodCondition {
+        r#type: "PodScheduled".into(),
+        status: "True".into(),
+        last_transition_time: "t0".into(),
+        ..Default::default()
+    };
     p.status = Some(PodStatus { conditions: vec![scheduled.clone()], ..Default::default() });
     assert_eq!(condition(&status_of(&p, vec![], &[], true), "PodScheduled"), &scheduled);
 }

@@ -81,6 +81,10 @@ impl ContainerRuntime for DockerRuntime {
         network::ensure_network(&self.docker, name, subnet, gateway).await
     }
 
+    async fn remove_network(&self, name: &str) -> RuntimeResult<()> {
+        network::remove_network(&self.docker, name).await
+    }
+
     async fn image_present(&self, image: &str) -> RuntimeResult<bool> {
         images_pull::image_present(&self.docker, image).await
     }

@@ -76,3 +76,11 @@ async fn inspect(docker: &Docker, name: &str) -> RuntimeResult<Option<NetworkIns
 fn subnet_of(network: &NetworkInspect) -> Option<String> {
     network.ipam.as_ref()?.config.as_ref()?.iter().find_map(|config| config.subnet.clone())
 }
+
+/// Removes the network; a missing one is already gone.
+pub(super) async fn remove_network(docker: &Docker, name: &str) -> RuntimeResult<()> {
+    match docker.remove_network(name).await {
+        Err(e) if !is_not_found(&e) => Err(docker_error(&format!("removing network {name}"), e)),
+        _ => Ok(()),
+    }
+}
