@@ -4,10 +4,15 @@
 //! probes them, and reports their state through UpdateStatus.
 
 pub mod backoff;
+pub mod cleanup;
 pub mod config;
 pub mod env;
+pub mod hollow;
 pub mod images;
 pub mod node;
 pub mod probes;
 pub mod runtime;
 pub mod streaming;
+pub mod kubelet;
+pub mod pleg;
+pub mod pods;
