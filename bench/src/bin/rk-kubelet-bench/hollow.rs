@@ -201,7 +201,8 @@ fn section(outcome: &Outcome, window: Duration) -> Section {
         name: "hollow nodes in one process, RSS",
         target: "≤ 1 GB for 1,000",
         actual: format!("{:.0} MB for {nodes}", worst / 1e6),
-        met: worst <= GOAL_BYTES * nodes as f64 / 1000.0,
+        // The goal is for a thousand: below that, the process's fixed cost weighs more per node.
+        met: nodes >= 1000 && worst <= GOAL_BYTES,
     };
     Section { markdown, goals: vec![goal] }
 }

@@ -22,13 +22,23 @@ pub struct PodTimes {
     running: Instant,
 }
 
-const KUBELET_PHASES: [&str; 6] = [
-    "create call → bound (scheduler; seen by the bench's watch)",
-    "bound → sandbox created (kubelet: pod watch, work queue, container list, admission)",
-    "sandbox created → started (Docker: pause container create + start, network set-up)",
-    "sandbox started → app container created (kubelet: container list, image check, env)",
-    "app container created → started (Docker: create + start)",
-    "app started → Running seen (kubelet: container list, status write; apiserver → the bench's watch)",
+/// Each phase's short name (for the findings) and its row in the table.
+const KUBELET_PHASES: [(&str, &str); 6] = [
+    ("scheduling", "create call → bound (scheduler; seen by the bench's watch)"),
+    ("bound → sandbox created", "bound → sandbox created (kubelet: pod watch, work queue, container list, admission)"),
+    (
+        "the pause container's start",
+        "sandbox created → started (Docker: pause container create + start, network set-up)",
+    ),
+    (
+        "sandbox started → app container created",
+        "sandbox started → app container created (kubelet: container list, image check, env)",
+    ),
+    ("the app container's start", "app container created → started (Docker: create + start)"),
+    (
+        "app started → Running seen",
+        "app started → Running seen (kubelet: container list, status write; apiserver → the bench's watch)",
+    ),
 ];
 
 impl PodTimes {
@@ -97,7 +107,7 @@ pub fn table(runs: &[Run], pods: usize) -> String {
             .collect();
         format!("| {name} | {} |\n", cells.join(" | "))
     };
-    for (i, name) in KUBELET_PHASES.iter().enumerate() {
+    for (i, (_, name)) in KUBELET_PHASES.iter().enumerate() {
         out.push_str(&row(name, &|run| run.kubelet.iter().map(|pod| pod.phases()[i]).collect()));
     }
     out.push_str(&row("**kubelet pod: create call → Running seen**", &|run| {
@@ -115,6 +125,14 @@ pub fn table(runs: &[Run], pods: usize) -> String {
         out.push_str(&row(name, &|run| run.baseline.iter().map(part).collect()));
     }
     out
+}
+
+/// The kubelet phase with the largest p50 in `run`, and that p50.
+pub fn largest(run: &Run) -> (&'static str, Duration) {
+    (0..KUBELET_PHASES.len())
+        .map(|i| (KUBELET_PHASES[i].0, Summary::of(run.kubelet.iter().map(|pod| pod.phases()[i]).collect()).p50))
+        .max_by_key(|(_, p50)| *p50)
+        .unwrap_or(("none", Duration::ZERO))
 }
 
 fn run_label(mode: Mode, pods: usize) -> String {
