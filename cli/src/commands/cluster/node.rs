@@ -76,7 +76,7 @@ fn kubelet_dir(state_dir: &Path) -> PathBuf {
 
 /// Data `cluster down` removes (unless --keep-data).
 pub fn data_dirs(state_dir: &Path) -> Vec<PathBuf> {
-    vec![docker_dir(state_dir), kubelet_dir(state_dir)]
+    vec![docker_dir(state_dir), exec_root(state_dir), kubelet_dir(state_dir)]
 }
 
 /// Detaches what is still mounted under `dir` (dockerd leaves its data root
