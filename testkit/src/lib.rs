@@ -9,11 +9,13 @@ mod docker;
 mod etcd;
 mod flock;
 mod machine;
+mod poll;
 
 pub use cidr::{lease_cluster_cidr, CidrLease};
 pub use docker::{shared_dockerd, static_images_dir, TestDocker};
 pub use etcd::TestEtcd;
 pub use machine::machine_description;
+pub use poll::eventually;
 
 /// A loopback TCP port that was free a moment ago.
 ///
