@@ -38,7 +38,9 @@ impl CidrLease {
 
 /// Leases a free /16 of 10.128.0.0/9 for this process. Blocks holding one of
 /// the machine's name servers (`/etc/resolv.conf`) are never handed out: a
-/// network there would cut the machine off its resolver.
+/// network there would cut the machine off its resolver. Nor are blocks the
+/// machine already routes: a bridge left by a Docker daemon that died (or a
+/// crashed test's network) would shadow the routes of a new network there.
 ///
 /// Panics when every block is leased: tests cannot go on.
 pub fn lease_cluster_cidr() -> CidrLease {
@@ -47,12 +49,27 @@ pub fn lease_cluster_cidr() -> CidrLease {
     for octet in OCTETS.filter(|octet| !reserved.contains(octet)) {
         let path = Path::new(LOCK_DIR).join(format!("{octet}.lock"));
         match Flock::try_exclusive(&path) {
+            Ok(Some(_)) if routed_octets().contains(&octet) => continue,
             Ok(Some(lock)) => return CidrLease { octet, _lock: lock },
             Ok(None) => continue,
             Err(e) => panic!("locking {}: {e}", path.display()),
         }
     }
     panic!("every /16 of 10.128.0.0/9 is leased by another test process (locks in {LOCK_DIR})")
+}
+
+/// Second octets of the 10.0.0.0/8 destinations in the kernel's routing table.
+fn routed_octets() -> Vec<u8> {
+    let table = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        // Destination is hexadecimal in host (little-endian) byte order.
+        .filter_map(|line| u32::from_str_radix(line.split_whitespace().nth(1)?, 16).ok())
+        .map(|destination| destination.to_le_bytes())
+        .filter(|octets| octets[0] == 10)
+        .map(|octets| octets[1])
+        .collect()
 }
 
 /// Second octets of the name servers in 10.0.0.0/8.

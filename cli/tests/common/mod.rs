@@ -99,7 +99,13 @@ impl Cluster {
     /// Runs `cluster up` again: starts whatever is not running.
     pub fn start_missing(&self) {
         let out = self.rkctl(&self.up_args.iter().map(String::as_str).collect::<Vec<_>>());
-        assert!(out.status.success(), "cluster up failed: {}", text(&out.stderr));
+        if !out.status.success() {
+            let stderr = text(&out.stderr);
+            // "... see <log>": the end of that log says why.
+            let log = stderr.split("see ").nth(1).map(|path| std::fs::read_to_string(path.trim()).unwrap_or_default());
+            let tail: Vec<&str> = log.as_deref().unwrap_or_default().lines().rev().take(20).collect();
+            panic!("cluster up failed: {stderr}\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+        }
     }
 
     /// SIGKILLs one of the cluster's processes, as a crash would.
