@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::{object, start};
+use common::object;
 use futures::StreamExt;
 use rk_proto::v1::*;
 use rk_proto::{Resource, ResourceList};
+use rk_test_api::TestApi;
 use std::time::Duration;
 use tonic::Code;
 
@@ -33,7 +34,7 @@ fn pod(name: &str, labels: &[(&str, &str)]) -> Pod {
 
 #[tokio::test]
 async fn create_applies_kubernetes_defaults_and_get_returns_the_object() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let created = api.client.create(pod("web", &[("app", "web")])).await.unwrap();
     let meta = created.metadata();
     assert_eq!(meta.namespace, "default");
@@ -58,7 +59,7 @@ async fn create_applies_kubernetes_defaults_and_get_returns_the_object() {
 
 #[tokio::test]
 async fn invalid_objects_are_refused_with_every_problem_named() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let mut bad = pod("Bad_Name", &[]);
     let spec = bad.spec.as_mut().unwrap();
     spec.containers[0].image.clear();
@@ -82,7 +83,7 @@ async fn invalid_objects_are_refused_with_every_problem_named() {
 
 #[tokio::test]
 async fn a_stale_update_is_a_conflict_and_changes_nothing() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let created = api.client.create(pod("web", &[("app", "web")])).await.unwrap();
     let mut first = created.clone();
     first.metadata_mut().labels.insert("v".into(), "1".into());
@@ -101,7 +102,7 @@ async fn a_stale_update_is_a_conflict_and_changes_nothing() {
 
 #[tokio::test]
 async fn fifty_concurrent_read_modify_writes_lose_nothing() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let mut rc: ReplicationController = object(
         "{apiVersion: v1, kind: ReplicationController, metadata: {name: web}, spec: {replicas: 0, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: hello}]}}}}",
     );
@@ -142,7 +143,7 @@ async fn fifty_concurrent_read_modify_writes_lose_nothing() {
 
 #[tokio::test]
 async fn lists_filter_by_labels_and_fields_and_paginate() {
-    let api = start().await;
+    let api = TestApi::start().await;
     for i in 0..25 {
         let tier = if i % 2 == 0 { "front" } else { "back" };
         api.client.create(pod(&format!("p{i:02}"), &[("app", "web"), ("tier", tier)])).await.unwrap();
@@ -185,7 +186,7 @@ async fn lists_filter_by_labels_and_fields_and_paginate() {
 
 #[tokio::test]
 async fn watch_delivers_every_change_in_order_with_selector_transitions() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let start_rv = api.client.list::<Pod>(ListOptions::default()).await.unwrap().list_meta().resource_version;
     let mut created = api.client.create(pod("a", &[("app", "web")])).await.unwrap();
     api.client.create(pod("b", &[("app", "db")])).await.unwrap();
@@ -222,7 +223,7 @@ async fn watch_delivers_every_change_in_order_with_selector_transitions() {
 
 #[tokio::test]
 async fn service_ips_and_node_ports_are_allocated_once_and_released_on_delete() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let service = |name: &str, ip: &str, node_port: i32| -> Service {
         let mut s: Service = object(&format!(
             "{{apiVersion: v1, kind: Service, metadata: {{name: {name}}}, spec: {{type: NodePort, selector: {{app: web}}, ports: [{{port: 80, targetPort: http, nodePort: {node_port}}}]}}}}"
@@ -266,7 +267,7 @@ async fn service_ips_and_node_ports_are_allocated_once_and_released_on_delete() 
 
 #[tokio::test]
 async fn concurrent_service_creates_never_share_an_ip() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let tasks: Vec<_> = (0..30)
         .map(|i| {
             let client = api.client.clone();
@@ -286,7 +287,7 @@ async fn concurrent_service_creates_never_share_an_ip() {
 
 #[tokio::test]
 async fn binding_succeeds_once_and_bound_pods_are_deleted_gracefully() {
-    let api = start().await;
+    let api = TestApi::start().await;
     api.client.create(pod("web", &[])).await.unwrap();
     let bind = |node: &str| Binding {
         metadata: Some(ObjectMeta { name: "web".into(), namespace: "default".into(), ..Default::default() }),
@@ -333,7 +334,7 @@ async fn binding_succeeds_once_and_bound_pods_are_deleted_gracefully() {
 
 #[tokio::test]
 async fn nodes_keep_their_status_and_other_kinds_do_not() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let node: Node = object(
         "{apiVersion: v1, kind: Node, metadata: {name: n1, labels: {disktype: ssd}}, status: {capacity: {cpu: 2, memory: 4Gi, pods: 110}, conditions: [{type: Ready, status: 'True'}]}}",
     );
@@ -350,7 +351,7 @@ async fn nodes_keep_their_status_and_other_kinds_do_not() {
 
 #[tokio::test]
 async fn huge_objects_are_refused_with_the_limit() {
-    let api = start().await;
+    let api = TestApi::start().await;
     // 1.6 MiB of environment: valid field by field, too big as a whole.
     let mut big = pod("big", &[]);
     big.spec.as_mut().unwrap().containers[0].env = (0..16)
@@ -370,7 +371,7 @@ async fn huge_objects_are_refused_with_the_limit() {
 
 #[tokio::test]
 async fn generate_name_gets_a_random_suffix() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let mut p = pod("", &[]);
     p.metadata_mut().generate_name = "web-".into();
     let a = api.client.create(p.clone()).await.unwrap();
@@ -382,7 +383,7 @@ async fn generate_name_gets_a_random_suffix() {
 
 #[tokio::test]
 async fn status_goes_through_its_own_call_and_updates_keep_it() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let created = api.client.create(pod("web", &[("app", "web")])).await.unwrap();
     let mut running = created.clone();
     running.status = Some(PodStatus { phase: "Running".into(), pod_ip: "10.244.1.5".into(), ..Default::default() });
@@ -401,7 +402,7 @@ async fn status_goes_through_its_own_call_and_updates_keep_it() {
 
 #[tokio::test]
 async fn health_and_metrics_are_served_over_http() {
-    let api = start().await;
+    let api = TestApi::start().await;
     api.client.create(pod("web", &[])).await.unwrap();
     let get = |path: &'static str| {
         let address = api.health_address.clone();
@@ -426,9 +427,8 @@ async fn health_and_metrics_are_served_over_http() {
 
 #[tokio::test]
 async fn two_apiservers_on_one_etcd_never_share_an_ip_or_node_port() {
-    let first = start().await;
-    let storage = rk_apiserver::storage::etcd::EtcdStorage::connect(&[first.etcd.endpoint()]).await.unwrap();
-    let second = common::serve_on(std::sync::Arc::new(storage), rk_apiserver::ServerConfig::default()).await;
+    let first = TestApi::start().await;
+    let second = first.another(rk_apiserver::ServerConfig::default()).await;
     let tasks: Vec<_> = (0..40)
         .map(|i| {
             let client = if i % 2 == 0 { first.client.clone() } else { second.clone() };
@@ -451,7 +451,7 @@ async fn two_apiservers_on_one_etcd_never_share_an_ip_or_node_port() {
 
 #[tokio::test]
 async fn finalizers_hold_deletion_until_removed_and_namespaces_terminate() {
-    let api = start().await;
+    let api = TestApi::start().await;
     let ns: Namespace = object("{apiVersion: v1, kind: Namespace, metadata: {name: team}}");
     let created = api.client.create(ns).await.unwrap();
     assert_eq!(created.metadata().finalizers, vec!["kubernetes"]);

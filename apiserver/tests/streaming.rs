@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{object, start_with, TestApi};
+use common::object;
 use futures::StreamExt;
 use rk_apiserver::{KubeletCredential, ServerConfig};
 use rk_kubelet::runtime::ContainerState::{Exited, Running};
@@ -14,6 +14,7 @@ use rk_proto::streaming::pod_streaming_client::PodStreamingClient;
 use rk_proto::streaming::*;
 use rk_proto::v1::*;
 use rk_proto::Resource;
+use rk_test_api::TestApi;
 use std::sync::Arc;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -33,7 +34,7 @@ spec:
 
 async fn apiserver(token: Option<&str>) -> (TestApi, PodStreamingClient<Channel>) {
     let kubelet_credential = token.map(|t| KubeletCredential::new(t).unwrap());
-    let api = start_with(ServerConfig { kubelet_credential, ..Default::default() }).await;
+    let api = TestApi::start_with(ServerConfig { kubelet_credential, ..Default::default() }).await;
     let streaming = PodStreamingClient::connect(format!("http://{}", api.address)).await.unwrap();
     (api, streaming)
 }

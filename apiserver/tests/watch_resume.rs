@@ -3,12 +3,13 @@
 
 mod common;
 
-use common::{object, start_with};
+use common::object;
 use futures::StreamExt;
-use rk_apiserver::storage::{etcd::EtcdStorage, Storage};
+use rk_apiserver::storage::Storage;
 use rk_apiserver::ServerConfig;
 use rk_proto::v1::*;
 use rk_proto::{Resource, ResourceList};
+use rk_test_api::TestApi;
 use std::time::Duration;
 use tonic::Code;
 
@@ -21,7 +22,7 @@ fn pod(name: &str) -> Pod {
 
 #[tokio::test]
 async fn a_watcher_behind_the_cache_window_is_told_to_relist_and_then_sees_everything() {
-    let api = start_with(ServerConfig { watch_cache_size: 10, ..Default::default() }).await;
+    let api = TestApi::start_with(ServerConfig { watch_cache_size: 10, ..Default::default() }).await;
     let old_rv = api.client.create(pod("first")).await.unwrap().metadata.unwrap().resource_version;
     for i in 0..30 {
         api.client.create(pod(&format!("p{i}"))).await.unwrap();
@@ -45,10 +46,10 @@ async fn a_watcher_behind_the_cache_window_is_told_to_relist_and_then_sees_every
 
 #[tokio::test]
 async fn a_list_at_a_compacted_revision_is_out_of_range() {
-    let api = start_with(ServerConfig::default()).await;
+    let api = TestApi::start_with(ServerConfig::default()).await;
     let old_rv = api.client.create(pod("a")).await.unwrap().metadata.unwrap().resource_version;
     api.client.create(pod("b")).await.unwrap();
-    let storage = EtcdStorage::connect(&[api.etcd.endpoint()]).await.unwrap();
+    let storage = api.storage().await;
     storage.compact(storage.current_revision().await.unwrap()).await.unwrap();
     let error =
         api.client.list::<Pod>(ListOptions { resource_version: old_rv, ..Default::default() }).await.unwrap_err();
