@@ -1,42 +1,27 @@
 //! Informers, the controller loop, events and leader election against a real
 //! apiserver on a real etcd.
 
-use rk_apiserver::storage::etcd::EtcdStorage;
-use rk_apiserver::{serve, ServerConfig};
 use rk_client::events::EventType;
 use rk_client::leader::LeaderElection;
-use rk_client::{Change, Client, EventRecorder, Informer};
+use rk_client::{Change, EventRecorder, Informer};
 use rk_proto::v1::*;
 use rk_proto::{Resource, ResourceList};
-use rk_testkit::TestEtcd;
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
+use std::future::ready;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-async fn start() -> (Client, TestEtcd) {
-    let etcd = TestEtcd::start().await.unwrap();
-    let storage = EtcdStorage::connect(&[etcd.endpoint()]).await.unwrap();
-    let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = grpc.local_addr().unwrap().to_string();
-    tokio::spawn(serve(Arc::new(storage), ServerConfig::default(), grpc, http, std::future::pending()));
-    (Client::connect(&address).await.unwrap(), etcd)
-}
+const WITHIN: Duration = Duration::from_secs(10);
 
 fn node(name: &str) -> Node {
     Node { metadata: Some(ObjectMeta { name: name.into(), ..Default::default() }), ..Default::default() }
 }
 
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn an_informer_mirrors_the_apiserver_and_reports_every_change() {
-    let (client, _etcd) = start().await;
+    let api = TestApi::start().await;
+    let client = &api.client;
     client.create(node("before")).await.unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let informer = Informer::<Node>::new(client.clone(), ListOptions::default())
@@ -61,18 +46,17 @@ async fn an_informer_mirrors_the_apiserver_and_reports_every_change() {
     client.update(created).await.unwrap();
     client.delete::<Node>(DeleteRequest { name: "before".into(), ..Default::default() }).await.unwrap();
     let has = |kind: &str, name: &str| seen.lock().unwrap().iter().any(|(k, n)| *k == kind && n == name);
-    eventually("every change", || {
-        has("added", "before") && has("added", "n1") && has("updated", "n1") && has("deleted", "before")
-    })
-    .await;
-    eventually("a resync", || has("resync", "n1")).await;
+    let all_seen = || has("added", "before") && has("added", "n1") && has("updated", "n1") && has("deleted", "before");
+    eventually("every change", WITHIN, || ready(all_seen().then_some(()))).await;
+    eventually("a resync", WITHIN, || ready(has("resync", "n1").then_some(()))).await;
     assert!(informer.store.get("before").is_none());
     assert_eq!(informer.store.get("n1").unwrap().metadata().labels["disktype"], "ssd");
 }
 
 #[tokio::test]
 async fn events_are_recorded_and_repeats_are_counted() {
-    let (client, _etcd) = start().await;
+    let api = TestApi::start().await;
+    let client = &api.client;
     let pod = client
         .create(Pod {
             metadata: Some(ObjectMeta { name: "web".into(), ..Default::default() }),
@@ -109,7 +93,8 @@ async fn events_are_recorded_and_repeats_are_counted() {
 
 #[tokio::test]
 async fn one_leader_at_a_time_and_a_stand_by_takes_over() {
-    let (client, _etcd) = start().await;
+    let api = TestApi::start().await;
+    let client = &api.client;
     let election = |identity: &str| LeaderElection {
         client: client.clone(),
         namespace: "kube-system".into(),
