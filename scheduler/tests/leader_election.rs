@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{eventually, node_name, start};
+use common::node_name;
 use rk_client::leader::LEADER_ANNOTATION;
 use rk_client::Client;
 use rk_proto::v1::{Endpoints, Pod};
@@ -11,6 +11,8 @@ use rk_proto::Resource;
 use rk_scheduler::options::{LEADER_LOCK_NAME, LEADER_LOCK_NAMESPACE};
 use rk_scheduler::testing::{node, pod};
 use rk_scheduler::{LeaderElection, Metrics, Options, Scheduler, SchedulerError};
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +44,7 @@ async fn wait_bound(client: &Client, name: &str) {
 
 #[tokio::test]
 async fn the_stand_by_takes_over_when_the_leader_goes() {
-    let cluster = start().await;
+    let cluster = TestApi::start().await;
     let client = &cluster.client;
     client.create(node("n1", &[("cpu", "4"), ("pods", "110")])).await.unwrap();
     let (a, a_task) = elected(client, "a");
@@ -62,7 +64,7 @@ async fn the_stand_by_takes_over_when_the_leader_goes() {
 
 #[tokio::test]
 async fn a_scheduler_that_loses_its_lease_stops_with_an_error() {
-    let cluster = start().await;
+    let cluster = TestApi::start().await;
     let client = &cluster.client;
     let (_, task) = elected(client, "a");
     eventually("the lock to be taken", WITHIN, || async {

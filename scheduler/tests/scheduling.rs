@@ -3,12 +3,14 @@
 
 mod common;
 
-use common::{eventually, node_name, start};
+use common::node_name;
 use rk_client::{object_key, Change, Client, Informer};
 use rk_proto::v1::{DeleteRequest, Event, ListOptions, Node, Pod};
 use rk_proto::{Resource, ResourceList};
 use rk_scheduler::testing::{labelled_node, node, pod, with_node_selector};
 use rk_scheduler::{Metrics, Options, Scheduler};
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
@@ -40,7 +42,7 @@ async fn events_for(client: &Client, pod: &str, reason: &str) -> Vec<Event> {
 
 #[tokio::test]
 async fn a_pod_selecting_ssd_lands_on_the_ssd_node() {
-    let cluster = start().await;
+    let cluster = TestApi::start().await;
     let client = &cluster.client;
     client.create(labelled_node("spinning", &[("disktype", "spinning")], &NODE_RESOURCES)).await.unwrap();
     client.create(labelled_node("ssd", &[("disktype", "ssd")], &NODE_RESOURCES)).await.unwrap();
@@ -61,7 +63,7 @@ async fn a_pod_selecting_ssd_lands_on_the_ssd_node() {
 
 #[tokio::test]
 async fn a_full_node_keeps_the_fifth_pod_pending_until_room_is_made() {
-    let cluster = start().await;
+    let cluster = TestApi::start().await;
     let client = &cluster.client;
     client.create(node("n1", &[("cpu", "2"), ("memory", "4Gi"), ("pods", "110")])).await.unwrap();
     start_scheduler(client);
@@ -118,7 +120,7 @@ async fn two_schedulers_never_bind_a_pod_twice_nor_overcommit_a_node() {
     const NODES: usize = 5;
     const PODS_PER_NODE: usize = 50;
     const PODS: usize = 200;
-    let cluster = start().await;
+    let cluster = TestApi::start().await;
     let client = &cluster.client;
     for i in 0..NODES {
         let pods = PODS_PER_NODE.to_string();
