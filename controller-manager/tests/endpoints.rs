@@ -2,11 +2,13 @@
 
 mod common;
 
-use common::{eventually, start_api, test_settings, ControllerProcess};
+use common::{test_settings, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::endpoints;
 use rk_proto::v1::*;
 use rk_proto::{IntOrString, Resource};
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::time::{Duration, Instant};
 use tonic::Code;
 
@@ -115,7 +117,7 @@ async fn wait_for_shape(client: &Client, name: &str, expected: Shape) -> Endpoin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoints_follow_the_pods_a_service_selects() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let client = &api.client;
     let _controller =
         ControllerProcess::start(&api.address, test_settings(), |ctx| async move { endpoints::start(&ctx) });

@@ -5,11 +5,13 @@
 
 mod common;
 
-use common::{eventually, start_api, test_settings, ControllerProcess};
+use common::{test_settings, ControllerProcess};
 use rk_client::{Client, KindClient};
 use rk_controller_manager::garbage_collector;
 use rk_proto::v1::*;
 use rk_proto::Resource;
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::time::Duration;
 use tonic::Code;
 
@@ -17,7 +19,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owners_deleted_in_background_take_their_dependents_and_orphaning_owners_release_them() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let client = &api.client;
     let _gc =
         ControllerProcess::start(&api.address, test_settings(), |ctx| async move { garbage_collector::start(&ctx) });

@@ -5,11 +5,13 @@
 
 mod common;
 
-use common::{eventually, start_api, test_settings, ControllerProcess};
+use common::{test_settings, ControllerProcess};
 use rk_client::{Client, KindClient};
 use rk_controller_manager::namespace::{self, Options};
 use rk_proto::v1::*;
 use rk_proto::{Resource, ResourceList};
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::time::Duration;
 use tonic::Code;
 
@@ -18,7 +20,7 @@ const NS: &str = "team";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_namespace_is_emptied_then_removed() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let client = &api.client;
     let options = Options { force_delete_margin: Duration::from_secs(1) };
     let _controller =

@@ -4,11 +4,13 @@
 
 mod common;
 
-use common::{eventually, start_api, test_settings, ControllerProcess};
+use common::{test_settings, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::{node_ipam, ControllerContext, Settings};
 use rk_proto::v1::*;
 use rk_proto::Resource;
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ const PATIENCE: Duration = Duration::from_secs(15);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_node_gets_a_distinct_block_even_across_restarts() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let client = &api.client;
     let controllers = ControllerProcess::start(&api.address, test_settings(), start_ipam);
     for name in ["n1", "n2", "n3"] {
@@ -50,7 +52,7 @@ async fn every_node_gets_a_distinct_block_even_across_restarts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_waits_for_a_released_block_when_the_range_is_exhausted() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let client = &api.client;
     let settings = Settings { cluster_cidr: "10.0.0.0/23".into(), node_cidr_mask_size: 24, ..test_settings() };
     let _controllers = ControllerProcess::start(&api.address, settings, start_ipam);

@@ -4,11 +4,13 @@
 
 mod common;
 
-use common::{eventually, start_api, test_settings, ControllerProcess};
+use common::{test_settings, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::{node_lifecycle, Settings};
 use rk_proto::v1::*;
 use rk_proto::Resource;
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -16,7 +18,7 @@ const HEARTBEAT: Duration = Duration::from_millis(500);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_node_becomes_unknown_and_its_pods_are_evicted() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let client = &api.client;
     for name in ["a", "b"] {
         client.create(node(name)).await.unwrap();

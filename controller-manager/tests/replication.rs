@@ -2,12 +2,14 @@
 
 mod common;
 
-use common::{delaying_proxy, eventually, start_api, test_settings, ControllerProcess};
+use common::{delaying_proxy, test_settings, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::replication::{self, is_terminal, Options};
 use rk_controller_manager::Settings;
 use rk_proto::v1::*;
 use rk_proto::{Resource, ResourceList};
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tonic::Code;
@@ -147,7 +149,7 @@ async fn events(client: &Client, rc: &str, reason: &str) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scales_one_three_zero_two_with_owned_generated_pods_and_events() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let _controller = start_controller(&api.address);
     let client = &api.client;
     let rc = client.create(controller("web", 1)).await.unwrap();
@@ -190,7 +192,7 @@ async fn scales_one_three_zero_two_with_owned_generated_pods_and_events() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_pods_are_replaced() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let _controller = start_controller(&api.address);
     let client = &api.client;
     client.create(controller("web", 3)).await.unwrap();
@@ -234,7 +236,7 @@ async fn deleted_pods_are_replaced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn matching_orphans_are_adopted_and_relabelled_pods_released() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let client = &api.client;
     client.create(bare_pod("stray", "web")).await.unwrap();
     client.create(bare_pod("unrelated", "db")).await.unwrap();
@@ -279,7 +281,7 @@ async fn matching_orphans_are_adopted_and_relabelled_pods_released() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_follows_pod_readiness() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let _controller = start_controller(&api.address);
     let client = &api.client;
     client.create(controller("web", 3)).await.unwrap();
@@ -306,7 +308,7 @@ async fn status_follows_pod_readiness() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scaling_down_removes_unscheduled_then_pending_then_not_ready_pods() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let _controller = start_controller(&api.address);
     let client = &api.client;
     client.create(controller("web", 4)).await.unwrap();
@@ -334,7 +336,7 @@ async fn scaling_down_removes_unscheduled_then_pending_then_not_ready_pods() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_controller_being_deleted_neither_replaces_nor_adopts() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let _controller = start_controller(&api.address);
     let client = &api.client;
     client.create(controller("web", 2)).await.unwrap();
@@ -381,7 +383,7 @@ async fn count_until(client: &Client, app: &str, limit: usize, what: &str, done:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_controller_killed_while_scaling_to_500_leaves_exactly_500_pods_after_restart() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let client = &api.client;
     let first = start_controller(&api.address);
     client.create(controller("big", 500)).await.unwrap();
@@ -413,7 +415,7 @@ async fn a_controller_killed_while_scaling_to_500_leaves_exactly_500_pods_after_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_watch_never_causes_extra_pods() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let client = &api.client;
     // The controller's informers see everything 2 s late, while its writes are
     // immediate and its cached controller is re-announced every 100 ms: about

@@ -1,47 +1,16 @@
-//! Harness for the controller-manager's integration tests: a real etcd, an
-//! in-process apiserver on port-0 listeners, controllers that can be killed,
-//! and polling with deadlines.
+//! What the controller-manager's integration tests share besides
+//! `rk_test_api::TestApi`: short-resync settings, controllers that can be
+//! killed, and a proxy that delays the apiserver's answers.
 // Each test binary includes this module and uses a different part of it.
 #![allow(dead_code)]
 
-use rk_apiserver::storage::etcd::EtcdStorage;
-use rk_apiserver::{serve, ServerConfig};
 use rk_client::Client;
 use rk_controller_manager::{ControllerContext, Settings};
-use rk_testkit::TestEtcd;
 use std::future::Future;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot};
-
-/// An apiserver on its own etcd; both stop when this is dropped.
-pub struct TestApi {
-    pub client: Client,
-    /// The gRPC address (`127.0.0.1:port`), for components that connect themselves.
-    pub address: String,
-    _etcd: TestEtcd,
-    _stop: oneshot::Sender<()>,
-}
-
-/// Starts etcd and an apiserver on it, and connects a client.
-pub async fn start_api() -> TestApi {
-    let etcd = TestEtcd::start().await.expect("etcd starts");
-    let storage = EtcdStorage::connect(&[etcd.endpoint()]).await.expect("etcd reachable");
-    let grpc = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = grpc.local_addr().unwrap().to_string();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        serve(Arc::new(storage), ServerConfig::default(), grpc, http, shutdown).await.expect("apiserver serves");
-    });
-    let client = Client::connect(&address).await.expect("apiserver reachable");
-    TestApi { client, address, _etcd: etcd, _stop: stop }
-}
+use tokio::sync::mpsc;
 
 /// Settings with a short resync, so a missed event is repaired within a test's patience.
 pub fn test_settings() -> Settings {
@@ -88,23 +57,6 @@ impl Drop for ControllerProcess {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
-    }
-}
-
-/// Polls `check` every 20 ms until it returns `Some`, panicking with `what`
-/// after `timeout`.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
