@@ -15,6 +15,8 @@ pub struct Settings {
     pub cluster_cidr: String,
     /// Prefix length of each node's pod CIDR.
     pub node_cidr_mask_size: u8,
+    /// LoadBalancer Services' ingress addresses are taken from this range (a CIDR or `first-last`).
+    pub load_balancer_ip_range: String,
 }
 
 impl Default for Settings {
@@ -25,6 +27,7 @@ impl Default for Settings {
             pod_eviction_timeout: Duration::from_secs(300),
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,
+            load_balancer_ip_range: crate::load_balancer::DEFAULT_IP_RANGE.into(),
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod context;
 pub mod endpoints;
 pub mod garbage_collector;
+pub mod load_balancer;
 pub mod namespace;
 pub mod node_ipam;
 pub mod node_lifecycle;
@@ -12,12 +13,23 @@ pub mod replication;
 
 pub use context::{ControllerContext, Settings};
 
-/// Starts every controller; fails only on settings that cannot work (a bad cluster CIDR).
-pub fn start_all(ctx: &ControllerContext) -> Result<(), node_ipam::IpamError> {
+/// Settings that cannot work, found when the controllers start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    NodeIpam(#[from] node_ipam::IpamError),
+    #[error(transparent)]
+    LoadBalancer(#[from] load_balancer::LoadBalancerError),
+}
+
+/// Starts every controller; fails only on settings that cannot work (a bad cluster CIDR or load-balancer range).
+pub fn start_all(ctx: &ControllerContext) -> Result<(), StartError> {
     replication::start(ctx);
     endpoints::start(ctx);
     garbage_collector::start(ctx);
     namespace::start(ctx);
     node_lifecycle::start(ctx);
-    node_ipam::start(ctx)
+    load_balancer::start(ctx)?;
+    node_ipam::start(ctx)?;
+    Ok(())
 }

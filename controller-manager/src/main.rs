@@ -28,6 +28,13 @@ struct Args {
     /// Prefix length of each node's pod CIDR.
     #[arg(long, default_value_t = 24)]
     node_cidr_mask_size: u8,
+    /// Addresses for LoadBalancer Services' ingress: a CIDR (its network and broadcast
+    /// addresses left out) or an inclusive `first-last` range. The default lies in
+    /// 198.18.0.0/15, reserved for benchmarking (RFC 2544), so it cannot collide with a real
+    /// network, Docker's address pools (172.17.0.0/16 and up, 192.168.0.0/16), the pod CIDR
+    /// 10.244.0.0/16 or the service range 10.96.0.0/16.
+    #[arg(long, default_value = rk_controller_manager::load_balancer::DEFAULT_IP_RANGE)]
+    load_balancer_ip_range: String,
     /// Seconds between informer resyncs.
     #[arg(long, default_value_t = 30)]
     resync_period: u64,
@@ -77,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
         pod_eviction_timeout: Duration::from_secs(args.pod_eviction_timeout),
         cluster_cidr: args.cluster_cidr,
         node_cidr_mask_size: args.node_cidr_mask_size,
+        load_balancer_ip_range: args.load_balancer_ip_range,
     };
     start_all(&ControllerContext::new(client, settings))?;
     leading.store(true, Ordering::Relaxed);
