@@ -18,6 +18,10 @@ pub struct KubeletConfig {
     pub heartbeat_period: Duration,
     /// Name of the runtime's bridge network for this node's pod CIDR.
     pub pod_network: String,
+    /// Route other nodes' pod CIDRs through their addresses (host-gw, see routes.rs).
+    pub pod_routes: bool,
+    /// With pod routes: pod traffic leaving this range is masqueraded.
+    pub cluster_cidr: Option<String>,
     pub pause_image: String,
     /// Where emptyDir volumes live: `<root_dir>/pods/<uid>/volumes/<name>`.
     pub root_dir: PathBuf,
@@ -41,6 +45,8 @@ impl KubeletConfig {
             max_pods: 110,
             heartbeat_period: Duration::from_secs(10),
             pod_network: "rk-pods".to_string(),
+            pod_routes: false,
+            cluster_cidr: None,
             pause_image: crate::images::PAUSE_IMAGE.to_string(),
             root_dir: PathBuf::from("/var/lib/rk-kubelet"),
             backoff_initial: Duration::from_secs(10),

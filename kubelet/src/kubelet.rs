@@ -75,6 +75,7 @@ impl Kubelet {
         pods.wait_synced().await;
         services.wait_synced().await;
         nodes.wait_synced().await;
+        let client_for_routes = client.clone();
         let syncer = PodSyncer::new(PodSyncerParts {
             config: Arc::clone(&config),
             client,
@@ -88,12 +89,15 @@ impl Kubelet {
         });
         let syncer = Arc::new(syncer);
         let pleg = Pleg::new(runtime, Arc::clone(&pods.store), Arc::clone(&queue), config.relist_period);
-        let tasks = vec![
+        let mut tasks = vec![
             heartbeat,
             tokio::spawn(pleg.run()),
             tokio::spawn(collect_garbage(Arc::clone(&syncer), config.backoff_max)),
             tokio::spawn(run_controller(Arc::clone(&queue), syncer, POD_WORKERS)),
         ];
+        if config.pod_routes {
+            tasks.push(crate::routes::start(client_for_routes, &node_name, &cidr, config.cluster_cidr.clone()));
+        }
         Ok(Kubelet { queue, tasks })
     }
 

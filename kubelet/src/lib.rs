@@ -14,5 +14,6 @@ pub mod node;
 pub mod pleg;
 pub mod pods;
 pub mod probes;
+pub mod routes;
 pub mod runtime;
 pub mod streaming;

@@ -55,6 +55,13 @@ struct Args {
     /// Name of the Docker bridge network for this node's pod CIDR.
     #[arg(long, default_value = "rk-pods")]
     pod_network: String,
+    /// Route other nodes' pod CIDRs through their InternalIPs (host-gw) and keep forwarding open
+    /// for pods; pod-to-pod traffic is then not masqueraded (for nodes that share a network).
+    #[arg(long)]
+    pod_routes: bool,
+    /// With --pod-routes: pod traffic to outside this range is masqueraded.
+    #[arg(long)]
+    cluster_cidr: Option<String>,
     /// Most pods this node runs.
     #[arg(long, default_value_t = 110)]
     max_pods: u32,
@@ -120,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
     let runtime: Arc<dyn ContainerRuntime> = match args.runtime.as_str() {
         "fake" => Arc::new(rk_kubelet::runtime::fake::FakeRuntime::new()),
         _ => {
-            let docker = connect_docker(&args, &node_name).await?;
+            let docker = connect_docker(&args, &node_name).await?.with_pod_masquerade(!args.pod_routes);
             docker.ensure_project_images(&args.image_dir).await.context("building rk's own images")?;
             Arc::new(docker)
         }
@@ -148,6 +155,8 @@ fn kubelet_config(args: &Args, node_name: &str) -> anyhow::Result<KubeletConfig>
     config.max_pods = args.max_pods;
     config.heartbeat_period = seconds(args.node_status_update_frequency, "node-status-update-frequency")?;
     config.pod_network = args.pod_network.clone();
+    config.pod_routes = args.pod_routes;
+    config.cluster_cidr = args.cluster_cidr.clone();
     config.root_dir = args.root_dir.clone();
     config.backoff_initial = seconds(args.backoff_initial, "backoff-initial")?;
     config.backoff_max = seconds(args.backoff_max, "backoff-max")?;

@@ -34,6 +34,8 @@ pub struct DockerRuntime {
     docker: Docker,
     node_name: String,
     listing: list::ListCache,
+    /// Whether the pod network masquerades what pods send off the node.
+    pod_masquerade: bool,
 }
 
 impl DockerRuntime {
@@ -54,7 +56,18 @@ impl DockerRuntime {
             .negotiate_version()
             .await
             .map_err(|e| RuntimeError::Other(format!("docker at {docker_host} does not answer: {e}")))?;
-        Ok(DockerRuntime { docker, node_name: node_name.to_string(), listing: list::ListCache::default() })
+        Ok(DockerRuntime {
+            docker,
+            node_name: node_name.to_string(),
+            listing: list::ListCache::default(),
+            pod_masquerade: true,
+        })
+    }
+
+    /// Off for host-gw pod routing: pods on other nodes must see pod IPs, not node addresses.
+    pub fn with_pod_masquerade(mut self, masquerade: bool) -> Self {
+        self.pod_masquerade = masquerade;
+        self
     }
 
     /// The bollard client, for what the runtime trait does not cover.
@@ -78,7 +91,7 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     async fn ensure_network(&self, name: &str, subnet: &str, gateway: &str) -> RuntimeResult<()> {
-        network::ensure_network(&self.docker, name, subnet, gateway).await
+        network::ensure_network(&self.docker, name, subnet, gateway, self.pod_masquerade).await
     }
 
     async fn remove_network(&self, name: &str) -> RuntimeResult<()> {

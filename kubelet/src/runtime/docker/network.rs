@@ -8,12 +8,19 @@ use bollard::Docker;
 use super::errors::{docker_error, is_not_found};
 use crate::runtime::{RuntimeError, RuntimeResult};
 
-/// Pods reach beyond the node through the node's address, for now.
+/// With it on, pods reach beyond the node through the node's address; host-gw
+/// routing turns it off (routes.rs masquerades only what leaves the cluster).
 const MASQUERADE_OPTION: &str = "com.docker.network.bridge.enable_ip_masquerade";
 
 /// Creates bridge network `name` for `subnet` unless it exists with it. One
 /// with another subnet is recreated when no container uses it, else refused.
-pub(super) async fn ensure_network(docker: &Docker, name: &str, subnet: &str, gateway: &str) -> RuntimeResult<()> {
+pub(super) async fn ensure_network(
+    docker: &Docker,
+    name: &str,
+    subnet: &str,
+    gateway: &str,
+    masquerade: bool,
+) -> RuntimeResult<()> {
     if let Some(existing) = inspect(docker, name).await? {
         let existing_subnet = subnet_of(&existing);
         if existing_subnet.as_deref() == Some(subnet) {
@@ -50,7 +57,7 @@ pub(super) async fn ensure_network(docker: &Docker, name: &str, subnet: &str, ga
             }]),
             ..Default::default()
         }),
-        options: Some(HashMap::from([(MASQUERADE_OPTION.to_string(), "true".to_string())])),
+        options: Some(HashMap::from([(MASQUERADE_OPTION.to_string(), masquerade.to_string())])),
         ..Default::default()
     };
     if let Err(e) = docker.create_network(request).await {
