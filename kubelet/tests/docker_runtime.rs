@@ -6,11 +6,12 @@ mod docker_support;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use docker_support::{eventually, TestNode};
+use docker_support::{TestNode, DEADLINE};
 use futures::StreamExt;
 use rk_kubelet::runtime::{
     labels, ContainerRuntime, ContainerState, ExecChunk, ExecOptions, LogOptions, PodNetwork, RuntimeError,
 };
+use rk_testkit::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn containers_of_a_pod_share_localhost_and_the_pod_hostname() {
@@ -102,7 +103,7 @@ async fn stop_kills_a_container_that_ignores_sigterm_after_the_grace() {
     let sandbox = node.runtime.run_sandbox(&pod).await.unwrap();
     let script = "trap '' TERM; echo ready; while true; do sleep 1; done";
     let stubborn = node.run(&node.shell(&pod, &sandbox, "stubborn", script)).await;
-    eventually("the trap to be set", || async {
+    eventually("the trap to be set", DEADLINE, || async {
         node.logs(&stubborn, LogOptions::default()).await.contains("ready").then_some(())
     })
     .await;
@@ -192,7 +193,7 @@ async fn interactive_exec_carries_stdin_splits_output_and_resizes_the_terminal()
             session.resize.send(size).await.unwrap();
         }
         // Asks again until the answer shows: the resize applies asynchronously.
-        let deadline = Instant::now() + docker_support::DEADLINE;
+        let deadline = Instant::now() + DEADLINE;
         while !seen.contains(wanted) {
             assert!(Instant::now() < deadline, "the terminal never became {wanted} (rows columns); saw {seen:?}");
             stdin.send(Bytes::from_static(b"size?\n")).await.unwrap();
@@ -218,7 +219,7 @@ async fn logs_interleave_streams_with_tail_timestamps_and_follow() {
     let sandbox = node.runtime.run_sandbox(&pod).await.unwrap();
     let script = "seq 1 5; echo oops >&2; while [ ! -f /tmp/go ]; do sleep 0.1; done; echo after";
     let writer = node.run(&node.shell(&pod, &sandbox, "writer", script)).await;
-    eventually("the first lines to be logged", || async {
+    eventually("the first lines to be logged", DEADLINE, || async {
         node.logs(&writer, LogOptions::default()).await.contains("oops").then_some(())
     })
     .await;
@@ -245,8 +246,7 @@ async fn logs_interleave_streams_with_tail_timestamps_and_follow() {
         .await
         .unwrap();
     let mut rest = Vec::new();
-    while let Some(chunk) =
-        tokio::time::timeout(docker_support::DEADLINE, stream.next()).await.expect("follow ends with the container")
+    while let Some(chunk) = tokio::time::timeout(DEADLINE, stream.next()).await.expect("follow ends with the container")
     {
         rest.extend_from_slice(&chunk.unwrap());
     }

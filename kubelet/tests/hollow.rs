@@ -3,19 +3,21 @@
 //! bound to it (Running at once, with an address of its CIDR), and all stop
 //! on shutdown.
 
-mod api_support;
-
-use api_support::{eventually, start_api, PATIENCE};
 use rk_client::Client;
 use rk_controller_manager::{node_ipam, ControllerContext, Settings};
 use rk_kubelet::config::KubeletConfig;
 use rk_kubelet::hollow::run_hollow_nodes;
 use rk_proto::v1::{Container, ListOptions, Node, ObjectMeta, Pod, PodSpec};
 use rk_proto::Resource;
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 use tokio::sync::oneshot;
+
+/// How long a test waits for something that should happen (a deadline, not a sleep).
+const PATIENCE: Duration = Duration::from_secs(30);
 
 const NODES: usize = 20;
 
@@ -51,7 +53,7 @@ fn in_cidr(ip: &str, cidr: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hollow_nodes_register_and_run_their_pods() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     node_ipam::start(&ControllerContext::new(api.client.clone(), Settings::default())).expect("valid IPAM settings");
     let mut base = KubeletConfig::new("hollow");
     base.node_ip = "10.99.0.1".into();
@@ -61,7 +63,7 @@ async fn hollow_nodes_register_and_run_their_pods() {
         let _ = stopped.await;
     }));
 
-    let nodes = eventually("every hollow node Ready with a pod CIDR", || async {
+    let nodes = eventually("every hollow node Ready with a pod CIDR", PATIENCE, || async {
         Some(ready_nodes(&api.client).await).filter(|nodes| nodes.len() == NODES)
     })
     .await;
@@ -71,7 +73,7 @@ async fn hollow_nodes_register_and_run_their_pods() {
         api.client.create(pod_on(pod, node)).await.unwrap();
     }
     for (pod, node) in [("a", "hollow-7"), ("b", "hollow-12")] {
-        let running = eventually(&format!("pod {pod} Running"), || async {
+        let running = eventually(&format!("pod {pod} Running"), PATIENCE, || async {
             let pod = api.client.get::<Pod>("default", pod).await.ok()?;
             pod.status.filter(|s| s.phase == "Running")
         })

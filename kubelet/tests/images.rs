@@ -4,9 +4,10 @@ mod docker_support;
 
 use std::time::{Duration, Instant};
 
-use docker_support::{eventually, TestNode};
+use docker_support::{TestNode, DEADLINE};
 use rk_kubelet::images::{ensure_project_images, ImageBuildError, BUSYBOX_IMAGE, HELLO_IMAGE, PAUSE_IMAGE};
 use rk_kubelet::runtime::{ContainerRuntime, ContainerState, LogOptions};
+use rk_testkit::eventually;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,7 +31,7 @@ async fn images_are_built_once_and_hello_answers_with_its_hostname_and_visit_cou
     let listed = node.runtime.list_containers().await.unwrap();
     let ip = listed.iter().find(|c| c.id == sandbox).and_then(|c| c.ip.clone()).expect("the pod has an IP");
 
-    let first = eventually("rk-hello to answer", || get(&ip, "/")).await;
+    let first = eventually("rk-hello to answer", DEADLINE, || get(&ip, "/")).await;
     assert_eq!(first, "Hello from hello-pod! Visit number 1.\n");
     assert_eq!(get(&ip, "/healthz").await.as_deref(), Some("ok\n"));
     assert_eq!(get(&ip, "/again").await.as_deref(), Some("Hello from hello-pod! Visit number 2.\n"));

@@ -4,9 +4,6 @@
 //! deleted Node). The container runtime is the fake one: only the Node is
 //! under test here.
 
-mod api_support;
-
-use api_support::{eventually, start_api, PATIENCE};
 use rk_client::Client;
 use rk_kubelet::config::KubeletConfig;
 use rk_kubelet::node::{register_node, start_heartbeat, wait_for_pod_cidr};
@@ -14,9 +11,14 @@ use rk_kubelet::runtime::fake::FakeRuntime;
 use rk_kubelet::runtime::ContainerRuntime;
 use rk_proto::v1::{DeleteRequest, Node, NodeCondition, NodeSpec, ObjectMeta};
 use rk_proto::Resource;
+use rk_test_api::TestApi;
+use rk_testkit::eventually;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a test waits for something that should happen (a deadline, not a sleep).
+const PATIENCE: Duration = Duration::from_secs(30);
 
 fn config(name: &str) -> KubeletConfig {
     let mut config = KubeletConfig::new(name);
@@ -43,7 +45,7 @@ fn label<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_node_is_registered_with_the_hosts_facts_and_ready() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let runtime = FakeRuntime::new();
     let returned = register_node(&api.client, &config("worker-1"), &runtime).await.unwrap();
     let node = get(&api.client, "worker-1").await;
@@ -86,7 +88,7 @@ async fn a_new_node_is_registered_with_the_hosts_facts_and_ready() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registering_over_an_existing_node_merges_labels_and_keeps_its_spec() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let admin_made = Node {
         metadata: Some(ObjectMeta {
             name: "worker-2".into(),
@@ -122,7 +124,7 @@ async fn registering_over_an_existing_node_merges_labels_and_keeps_its_spec() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pod_cidr_wait_ends_when_the_cidr_is_assigned() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     // Waiting starts before the Node even exists.
     let waiting = tokio::spawn({
         let client = api.client.clone();
@@ -142,14 +144,14 @@ async fn the_pod_cidr_wait_ends_when_the_cidr_is_assigned() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeats_refresh_ready_and_report_a_runtime_that_is_down() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let runtime = Arc::new(FakeRuntime::new());
     let config = config("worker-4");
     let registered = ready(&register_node(&api.client, &config, runtime.as_ref()).await.unwrap());
     let heartbeat = start_heartbeat(api.client.clone(), config, runtime.clone() as Arc<dyn ContainerRuntime>);
 
     // Times have a resolution of one second.
-    let fresh = eventually("a later heartbeat", || async {
+    let fresh = eventually("a later heartbeat", PATIENCE, || async {
         let condition = ready(&get(&api.client, "worker-4").await);
         (condition.last_heartbeat_time > registered.last_heartbeat_time).then_some(condition)
     })
@@ -160,7 +162,7 @@ async fn heartbeats_refresh_ready_and_report_a_runtime_that_is_down() {
     );
 
     runtime.set_down(Some("Cannot connect to the Docker daemon"));
-    let down = eventually("Ready=False", || async {
+    let down = eventually("Ready=False", PATIENCE, || async {
         Some(ready(&get(&api.client, "worker-4").await)).filter(|c| c.status == "False")
     })
     .await;
@@ -169,7 +171,7 @@ async fn heartbeats_refresh_ready_and_report_a_runtime_that_is_down() {
     assert_eq!(down.last_transition_time, down.last_heartbeat_time);
 
     runtime.set_down(None);
-    let back = eventually("Ready=True again", || async {
+    let back = eventually("Ready=True again", PATIENCE, || async {
         Some(ready(&get(&api.client, "worker-4").await)).filter(|c| c.status == "True")
     })
     .await;
@@ -180,7 +182,7 @@ async fn heartbeats_refresh_ready_and_report_a_runtime_that_is_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeats_overrule_the_controllers_unknown_and_bring_back_a_deleted_node() {
-    let api = start_api().await;
+    let api = TestApi::start().await;
     let runtime: Arc<dyn ContainerRuntime> = Arc::new(FakeRuntime::new());
     let config = config("worker-5");
     register_node(&api.client, &config, runtime.as_ref()).await.unwrap();
@@ -188,7 +190,7 @@ async fn heartbeats_overrule_the_controllers_unknown_and_bring_back_a_deleted_no
 
     // The node lifecycle controller writes in between: the heartbeat's next
     // write conflicts and must be made on the Node as it is now.
-    eventually("the controller's write to go in between heartbeats", || async {
+    eventually("the controller's write to go in between heartbeats", PATIENCE, || async {
         let mut node = get(&api.client, "worker-5").await;
         let status = node.status.as_mut().unwrap();
         let condition = status.conditions.iter_mut().find(|c| c.r#type == "Ready").unwrap();
@@ -197,7 +199,7 @@ async fn heartbeats_overrule_the_controllers_unknown_and_bring_back_a_deleted_no
         api.client.update_status(node).await.ok()
     })
     .await;
-    eventually("Ready=True after Unknown", || async {
+    eventually("Ready=True after Unknown", PATIENCE, || async {
         let condition = ready(&get(&api.client, "worker-5").await);
         (condition.status == "True").then_some(())
     })
@@ -205,7 +207,7 @@ async fn heartbeats_overrule_the_controllers_unknown_and_bring_back_a_deleted_no
 
     let uid = get(&api.client, "worker-5").await.metadata().uid.clone();
     api.client.delete::<Node>(DeleteRequest { name: "worker-5".into(), ..Default::default() }).await.unwrap();
-    let back = eventually("the node registered again", || async {
+    let back = eventually("the node registered again", PATIENCE, || async {
         api.client.get::<Node>("", "worker-5").await.ok().filter(|n| n.metadata().uid != uid)
     })
     .await;

@@ -5,8 +5,7 @@
 #![allow(dead_code)] // Each test binary uses its own part.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use futures::StreamExt;
@@ -15,10 +14,10 @@ use rk_kubelet::runtime::docker::DockerRuntime;
 use rk_kubelet::runtime::{
     labels, ContainerConfig, ContainerInfo, ContainerRuntime, LogOptions, PodNetwork, SandboxConfig,
 };
-use rk_testkit::CidrLease;
+use rk_testkit::{eventually, CidrLease};
 
+/// How long a test waits for something that should happen (a deadline, not a sleep).
 pub const DEADLINE: Duration = Duration::from_secs(30);
-const POLL: Duration = Duration::from_millis(50);
 
 pub struct TestNode {
     pub runtime: DockerRuntime,
@@ -127,7 +126,7 @@ impl TestNode {
 
     /// The container as listed, once `ready` holds for it.
     pub async fn wait_container(&self, id: &str, what: &str, ready: impl Fn(&ContainerInfo) -> bool) -> ContainerInfo {
-        eventually(what, || async {
+        eventually(what, DEADLINE, || async {
             let listed = self.runtime.list_containers().await.expect("listing containers");
             listed.into_iter().find(|info| info.id == id && ready(info))
         })
@@ -142,21 +141,5 @@ impl TestNode {
             text.extend_from_slice(&chunk.expect("a log chunk"));
         }
         String::from_utf8_lossy(&text).into_owned()
-    }
-}
-
-/// Polls `check` until it gives a value, panicking after [`DEADLINE`].
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out after {DEADLINE:?} waiting for {what}");
-        tokio::time::sleep(POLL).await;
     }
 }
