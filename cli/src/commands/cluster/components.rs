@@ -6,6 +6,13 @@ use std::path::{Path, PathBuf};
 /// Start order; `down` stops them in reverse.
 pub const NAMES: &[&str] = &["etcd", "rk-apiserver", "rk-scheduler", "rk-controller-manager", "dockerd", "rk-kubelet"];
 
+const DEFAULT_LOAD_BALANCER_IP_RANGE: &str = "198.18.255.0/24";
+
+/// For a cluster.json saved before the flag existed.
+fn default_load_balancer_ip_range() -> String {
+    DEFAULT_LOAD_BALANCER_IP_RANGE.into()
+}
+
 /// Saved in the state dir by `up`, so `status` checks the same ports.
 #[derive(clap::Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct UpArgs {
@@ -39,6 +46,11 @@ pub struct UpArgs {
     /// Range the nodes' pod CIDRs are taken from (controller manager).
     #[arg(long, default_value = "10.244.0.0/16")]
     pub cluster_cidr: String,
+    /// Addresses LoadBalancer Services get (controller manager): a CIDR or `first-last`. 198.18.0.0/15
+    /// is reserved for benchmarking, so it cannot collide with real, Docker, pod or service networks.
+    #[arg(long, default_value = DEFAULT_LOAD_BALANCER_IP_RANGE)]
+    #[serde(default = "default_load_balancer_ip_range")]
+    pub load_balancer_ip_range: String,
     #[command(flatten)]
     #[serde(default)]
     pub node: super::node::NodeArgs,
@@ -57,6 +69,7 @@ impl Default for UpArgs {
             pod_eviction_timeout: 300,
             service_cluster_ip_range: "10.96.0.0/16".into(),
             cluster_cidr: "10.244.0.0/16".into(),
+            load_balancer_ip_range: default_load_balancer_ip_range(),
             node: super::node::NodeArgs::default(),
         }
     }
@@ -136,6 +149,7 @@ pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
         format!("--node-monitor-grace-period={}", args.node_monitor_grace_period),
         format!("--pod-eviction-timeout={}", args.pod_eviction_timeout),
         format!("--cluster-cidr={}", args.cluster_cidr),
+        format!("--load-balancer-ip-range={}", args.load_balancer_ip_range),
     ];
     let mut components = vec![
         etcd,
@@ -173,4 +187,18 @@ pub fn find_program(name: &str, hint: &str) -> anyhow::Result<PathBuf> {
         .chain(on_path)
         .find(|candidate| candidate.is_file())
         .with_context(|| format!("{name} not found next to rkctl or on PATH: {hint}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_saved_before_the_load_balancer_range_existed_gets_the_default() {
+        let mut saved = serde_json::to_value(UpArgs::default()).unwrap();
+        saved.as_object_mut().unwrap().remove("load_balancer_ip_range");
+        saved["apiserver_port"] = 7443.into();
+        let args: UpArgs = serde_json::from_value(saved).unwrap();
+        assert_eq!((args.apiserver_port, args.load_balancer_ip_range.as_str()), (7443, "198.18.255.0/24"));
+    }
 }
