@@ -3,8 +3,14 @@
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
-/// Start order; `down` stops them in reverse.
-pub const NAMES: &[&str] = &["etcd", "rk-apiserver", "rk-scheduler", "rk-controller-manager", "dockerd", "rk-kubelet"];
+/// The control plane in start order; the nodes' components follow.
+const CONTROL_PLANE: &[&str] = &["etcd", "rk-apiserver", "rk-scheduler", "rk-controller-manager"];
+
+/// Every component's name in start order; `down` stops them in reverse.
+pub fn names(args: &UpArgs, state_dir: &Path) -> Vec<String> {
+    let control_plane = CONTROL_PLANE.iter().map(|name| name.to_string());
+    control_plane.chain(super::node::component_names(&args.node, state_dir)).collect()
+}
 
 const DEFAULT_LOAD_BALANCER_IP_RANGE: &str = "198.18.255.0/24";
 
@@ -54,6 +60,9 @@ pub struct UpArgs {
     #[command(flatten)]
     #[serde(default)]
     pub node: super::node::NodeArgs,
+    #[command(flatten)]
+    #[serde(default)]
+    pub proxy: super::proxy::ProxyArgs,
 }
 
 impl Default for UpArgs {
@@ -71,6 +80,7 @@ impl Default for UpArgs {
             cluster_cidr: "10.244.0.0/16".into(),
             load_balancer_ip_range: default_load_balancer_ip_range(),
             node: super::node::NodeArgs::default(),
+            proxy: super::proxy::ProxyArgs::default(),
         }
     }
 }
@@ -95,10 +105,18 @@ impl UpArgs {
     pub fn apiserver_address(&self) -> String {
         format!("127.0.0.1:{}", self.apiserver_port)
     }
+
+    /// Loopback only, unless nodes in namespaces must reach it over their bridge.
+    fn apiserver_listen(&self) -> String {
+        match self.node.nodes {
+            0 | 1 => self.apiserver_address(),
+            _ => format!("0.0.0.0:{}", self.apiserver_port),
+        }
+    }
 }
 
 pub struct Component {
-    pub name: &'static str,
+    pub name: String,
     pub program: PathBuf,
     pub args: Vec<String>,
     pub health_url: String,
@@ -108,7 +126,7 @@ pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
     let etcd_url = format!("http://127.0.0.1:{}", args.etcd_port);
     let peer_url = format!("http://127.0.0.1:{}", args.etcd_peer_port);
     let etcd = Component {
-        name: "etcd",
+        name: "etcd".into(),
         program: find_program("etcd", "install Debian's etcd-server (scripts/setup does)")?,
         args: vec![
             "--name=rk".into(),
@@ -123,11 +141,11 @@ pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
         health_url: format!("{etcd_url}/health"),
     };
     let apiserver = Component {
-        name: "rk-apiserver",
+        name: "rk-apiserver".into(),
         program: find_program("rk-apiserver", "build it with `cargo build --release` (scripts/cluster-up does)")?,
         args: vec![
             format!("--etcd-servers={etcd_url}"),
-            format!("--listen={}", args.apiserver_address()),
+            format!("--listen={}", args.apiserver_listen()),
             format!("--health-listen=127.0.0.1:{}", args.apiserver_health_port),
             format!("--service-cluster-ip-range={}", args.service_cluster_ip_range),
             format!("--kubelet-token-file={}", super::node::token_file(state_dir)?.display()),
@@ -139,7 +157,7 @@ pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
             vec![format!("--server={}", args.apiserver_address()), format!("--health-listen=127.0.0.1:{health_port}")];
         flags.extend(extra);
         Ok(Component {
-            name,
+            name: name.to_string(),
             program: find_program(name, "build it with `cargo build --release` (scripts/cluster-up does)")?,
             args: flags,
             health_url: format!("http://127.0.0.1:{health_port}/healthz"),
@@ -165,8 +183,8 @@ fn data_dir(state_dir: &Path) -> PathBuf {
     state_dir.join("etcd-data")
 }
 
-pub fn remove_data(state_dir: &Path) -> anyhow::Result<()> {
-    for dir in [data_dir(state_dir)].into_iter().chain(super::node::data_dirs(state_dir)) {
+pub fn remove_data(args: &UpArgs, state_dir: &Path) -> anyhow::Result<()> {
+    for dir in [data_dir(state_dir)].into_iter().chain(super::node::data_dirs(&args.node, state_dir)) {
         if dir.exists() {
             super::node::unmount_under(&dir)?;
             std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;

@@ -1,11 +1,14 @@
 //! `rkctl cluster up | down | status`: a local cluster of child processes
-//! (etcd, the control-plane components, and one node: dockerd and the
-//! kubelet) with their data and logs under the state directory.
+//! (etcd, the control-plane components, and the nodes: each a dockerd and
+//! a kubelet, in network namespaces of their own when there are several)
+//! with their data and logs under the state directory.
 
 mod components;
 mod health;
+mod netns;
 mod node;
 mod process;
+mod proxy;
 
 use super::Context;
 use components::Component;
@@ -39,11 +42,12 @@ async fn up(ctx: &Context, args: components::UpArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("logs"))?;
     let components = components::plan(&args, dir)?;
     args.save(dir)?;
+    node::prepare(&args.node, dir)?;
     let bar = ProgressBar::new(components.len() as u64)
         .with_style(ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg}").expect("valid template"));
     bar.enable_steady_tick(Duration::from_millis(100));
     for component in &components {
-        if process::running(dir, component.name).is_some() {
+        if process::running(dir, &component.name).is_some() {
             bar.set_message(format!("{} already running", component.name));
         } else {
             bar.set_message(format!("starting {}", component.name));
@@ -66,18 +70,18 @@ async fn wait_healthy(component: &Component, dir: &std::path::Path) -> anyhow::R
         if health::check(&component.health_url).await.is_ok() {
             return Ok(());
         }
-        if process::running(dir, component.name).is_none() {
+        if process::running(dir, &component.name).is_none() {
             anyhow::bail!(
                 "{} exited during start-up; see {}",
                 component.name,
-                process::log_path(dir, component.name).display()
+                process::log_path(dir, &component.name).display()
             );
         }
         if Instant::now() > deadline {
             anyhow::bail!(
                 "{} did not become healthy within 30s; see {}",
                 component.name,
-                process::log_path(dir, component.name).display()
+                process::log_path(dir, &component.name).display()
             );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -86,15 +90,22 @@ async fn wait_healthy(component: &Component, dir: &std::path::Path) -> anyhow::R
 
 fn down(ctx: &Context, keep_data: bool) -> anyhow::Result<()> {
     let dir = &ctx.state_dir;
+    let args = components::UpArgs::load(dir);
     let mut stopped = 0;
-    for name in components::NAMES.iter().rev() {
+    for name in components::names(&args, dir).iter().rev() {
         if process::stop(dir, name)? {
             println!("stopped {name}");
             stopped += 1;
         }
-        if *name == "rk-kubelet" {
+        if name == "rk-proxy" {
+            // The node on the host's network: its rules and route go (namespaced nodes' go with the namespace).
+            if let Err(error) = proxy::clean_up(&args) {
+                eprintln!("warning: {error:#}");
+            }
+        }
+        if name.ends_with("rk-kubelet") {
             // While the Docker daemon still runs: the pods' containers and network go.
-            if let Err(error) = node::clean_up(&components::UpArgs::load(dir), dir) {
+            if let Err(error) = node::clean_up(&args, dir, name) {
                 eprintln!("warning: {error:#}");
             }
         }
@@ -102,8 +113,9 @@ fn down(ctx: &Context, keep_data: bool) -> anyhow::Result<()> {
     if stopped == 0 {
         println!("no rk cluster processes were running (state dir {})", dir.display());
     }
+    node::tear_down(&args.node, dir)?;
     if !keep_data {
-        components::remove_data(dir)?;
+        components::remove_data(&args, dir)?;
     }
     Ok(())
 }
@@ -114,7 +126,7 @@ async fn status(ctx: &Context) -> anyhow::Result<()> {
     let mut text = String::from("COMPONENT\tPID\tSTATUS\tHEALTH\n");
     let mut all_healthy = true;
     for component in components::plan(&args, dir)? {
-        let pid = process::running(dir, component.name);
+        let pid = process::running(dir, &component.name);
         let health = match pid {
             None => "-".to_string(),
             Some(_) => match health::check(&component.health_url).await {

@@ -20,7 +20,7 @@ pub fn spawn(dir: &Path, component: &Component) -> anyhow::Result<()> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(log_path(dir, component.name))
+        .open(log_path(dir, &component.name))
         .with_context(|| format!("opening the log of {}", component.name))?;
     let child = Command::new(&component.program)
         .args(&component.args)
@@ -31,7 +31,7 @@ pub fn spawn(dir: &Path, component: &Component) -> anyhow::Result<()> {
         .process_group(0)
         .spawn()
         .with_context(|| format!("starting {}", component.program.display()))?;
-    std::fs::write(pid_path(dir, component.name), child.id().to_string())?;
+    std::fs::write(pid_path(dir, &component.name), child.id().to_string())?;
     Ok(())
 }
 
