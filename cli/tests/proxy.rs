@@ -1,0 +1,155 @@
+//! rk-proxy end to end: a one-node cluster whose proxy programs the host's
+//! iptables (chains of a prefix and a service CIDR of this test's own, so
+//! parallel clusters do not meet), checked with real connections from the
+//! host and from a pod. Every address is local: service IPs are routed to lo.
+
+mod common;
+
+use common::{eventually, text, NodeCluster};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+const BUSYBOX: &str = "rk/busybox:1.35";
+const HELLO: &str = "rk/hello:1.0";
+
+/// A cluster whose proxy owns the chains `<prefix>-*` and routes its own service CIDR.
+struct ProxyCluster {
+    cluster: NodeCluster,
+    prefix: String,
+    service_cidr: String,
+    _services: rk_testkit::CidrLease,
+}
+
+impl ProxyCluster {
+    fn up() -> ProxyCluster {
+        let services = rk_testkit::lease_cluster_cidr();
+        let octet = services.cidr().split('.').nth(1).unwrap().to_string();
+        let prefix = format!("RKT{octet}");
+        let cluster = NodeCluster::up(&[
+            &format!("--service-cluster-ip-range={}", services.cidr()),
+            &format!("--proxy-arg=--chain-prefix={prefix}"),
+            "--proxy-arg=--min-sync-period=0.2",
+        ]);
+        ProxyCluster { cluster, prefix, service_cidr: services.cidr().to_string(), _services: services }
+    }
+
+    fn create(&self, name: &str, yaml: &str) {
+        let file = self.cluster.write(&format!("{name}.yaml"), yaml);
+        self.cluster.ok(&["create", "-f", &file]);
+    }
+
+    fn get(&self, kind: &str, name: &str, path: &str) -> String {
+        self.cluster.ok(&["get", kind, name, "-o", &format!("jsonpath={path}")])
+    }
+
+    /// An RC of `replicas` rk/hello pods labelled app=hello, all Running.
+    fn hello_pods(&self, replicas: usize) -> Vec<String> {
+        let rc = format!("apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: hello\nspec:\n  replicas: {replicas}\n  selector: {{app: hello}}\n  template:\n    metadata:\n      labels: {{app: hello}}\n    spec:\n      terminationGracePeriodSeconds: 1\n      containers:\n      - name: hello\n        image: {HELLO}\n        ports:\n        - {{name: web, containerPort: 8080}}\n");
+        self.create("rc", &rc);
+        let args = ["get", "pods", "-l", "app=hello"];
+        let table = eventually(&self.cluster, &args, "hello pods Running", |t| {
+            t.lines().skip(1).filter(|row| row.contains("Running")).count() == replicas
+        });
+        table.lines().skip(1).map(|row| row.split_whitespace().next().unwrap().to_string()).collect()
+    }
+
+    /// A Service `name` over the hello pods (targetPort by name), and its cluster IP.
+    fn service(&self, name: &str, spec_extra: &str) -> String {
+        let svc = format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector: {{app: hello}}\n{spec_extra}  ports:\n  - {{name: http, port: 80, targetPort: web}}\n");
+        self.create(name, &svc);
+        let ip = self.get("svc", name, "{.spec.clusterIP}");
+        assert!(ip.starts_with(self.service_cidr.trim_end_matches("0.0/16")), "{ip} not in {}", self.service_cidr);
+        ip
+    }
+}
+
+/// One HTTP request; the pod that answered it.
+fn hello(address: SocketAddr) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    let pod = reply.split("Hello from ").nth(1).and_then(|rest| rest.split('!').next());
+    pod.map(str::to_string).ok_or_else(|| std::io::Error::other(format!("unexpected reply {reply:?}")))
+}
+
+/// Requests until `address` answers (the proxy syncs within a second), then `count` more; the pods that answered.
+fn answers(address: SocketAddr, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Err(error) = hello(address) {
+        assert!(Instant::now() < deadline, "{address} never answered: {error}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (0..count).map(|i| hello(address).unwrap_or_else(|e| panic!("request {i} to {address}: {e}"))).collect()
+}
+
+fn address(ip: &str, port: &str) -> SocketAddr {
+    format!("{ip}:{port}").parse().unwrap()
+}
+
+#[test]
+fn a_cluster_ip_spreads_over_every_replica_node_ports_answer_and_no_endpoints_refuse_at_once() {
+    let cluster = ProxyCluster::up();
+    let mut pods = cluster.hello_pods(3);
+    let ip = cluster.service("hello", "  type: NodePort\n");
+    let mut seen = answers(address(&ip, "80"), 60);
+    seen.sort();
+    seen.dedup();
+    pods.sort();
+    assert_eq!(seen, pods, "60 requests to the cluster IP reach every replica");
+
+    let node_port = cluster.get("svc", "hello", "{.spec.ports[0].nodePort}");
+    let from_node = answers(address("127.0.0.1", &node_port), 3);
+    assert!(from_node.iter().all(|pod| pods.contains(pod)), "{from_node:?}");
+
+    // A pod made after the Service finds it in its environment and reaches it with nc.
+    let shell = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: shell\nspec:\n  containers:\n  - name: shell\n    image: {BUSYBOX}\n    command: [sleep, '3600']\n");
+    cluster.create("shell", &shell);
+    eventually(&cluster.cluster, &["get", "pod", "shell", "-o", "jsonpath={.status.phase}"], "shell Running", |p| {
+        p == "Running"
+    });
+    let request = r#"printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $HELLO_SERVICE_HOST $HELLO_SERVICE_PORT"#;
+    let out = eventually(&cluster.cluster, &["exec", "shell", "--", "sh", "-c", request], "nc to the service", |t| {
+        t.contains("Hello from ")
+    });
+    assert!(pods.iter().any(|pod| out.contains(&format!("Hello from {pod}!"))), "{out}");
+
+    cluster.cluster.ok(&["scale", "rc", "hello", "--replicas=0"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let started = Instant::now();
+        match hello(address(&ip, "80")) {
+            Err(error) if error.kind() == ErrorKind::ConnectionRefused => {
+                assert!(started.elapsed() < Duration::from_secs(1), "refused, but only after {:?}", started.elapsed());
+                break;
+            }
+            other => assert!(Instant::now() < deadline, "still not refused: {other:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let refused = hello(address("127.0.0.1", &node_port)).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::ConnectionRefused, "the node port too: {refused}");
+}
+
+#[test]
+fn client_ip_affinity_keeps_one_client_on_one_pod_and_cluster_down_removes_the_rules() {
+    let cluster = ProxyCluster::up();
+    let pods = cluster.hello_pods(3);
+    let ip = cluster.service("sticky", "  sessionAffinity: ClientIP\n");
+    let seen = answers(address(&ip, "80"), 30);
+    assert!(pods.contains(&seen[0]), "{seen:?}");
+    assert!(seen.iter().all(|pod| *pod == seen[0]), "one client, one pod: {seen:?}");
+
+    let saved = String::from_utf8(std::process::Command::new("iptables-save").output().unwrap().stdout).unwrap();
+    assert!(saved.contains(&format!("-A OUTPUT -j {}-SERVICES", cluster.prefix)), "jump missing:\n{saved}");
+    assert!(saved.contains("--rcheck --seconds 10800"), "affinity rule missing");
+
+    let down = cluster.cluster.ok(&["cluster", "down"]);
+    assert!(down.contains(&format!("removed rk-proxy's {}-* chains", cluster.prefix)), "{down}");
+    let saved = String::from_utf8(std::process::Command::new("iptables-save").output().unwrap().stdout).unwrap();
+    assert!(!saved.contains(&format!("{}-", cluster.prefix)), "rules left after cluster down:\n{saved}");
+    let routes = text(&std::process::Command::new("ip").args(["route", "show", "table", "local"]).output().unwrap().stdout);
+    assert!(!routes.contains(&cluster.service_cidr), "route left: {routes}");
+}
