@@ -35,10 +35,13 @@ async fn images_are_built_once_and_hello_answers_with_its_hostname_and_visit_cou
     assert_eq!(first, "Hello from hello-pod! Visit number 1.\n");
     assert_eq!(get(&ip, "/healthz").await.as_deref(), Some("ok\n"));
     assert_eq!(get(&ip, "/again").await.as_deref(), Some("Hello from hello-pod! Visit number 2.\n"));
-    let log = node.logs(&hello, LogOptions::default()).await;
-    for request in ["GET / from", "GET /healthz from", "GET /again from"] {
-        assert!(log.contains(request), "no log line for {request:?} in {log:?}");
-    }
+    // Docker copies the output into its log asynchronously: wait for all three lines.
+    let requests = ["GET / from", "GET /healthz from", "GET /again from"];
+    eventually("a log line per request", DEADLINE, || async {
+        let log = node.logs(&hello, LogOptions::default()).await;
+        requests.iter().all(|request| log.contains(request)).then_some(())
+    })
+    .await;
 
     // rk-hello and rk-pause exit 0 on SIGTERM, long before the grace ends.
     for (id, what) in [(&hello, "rk-hello"), (&sandbox, "rk-pause")] {
