@@ -401,3 +401,46 @@ fn image_dir(node: &NodeArgs) -> anyhow::Result<PathBuf> {
     let built = exe.parent().and_then(Path::parent).map(|target| target.join("x86_64-unknown-linux-gnu/release"));
     Ok(built.filter(|dir| dir.join("rk-pause").is_file()).unwrap_or_else(|| PathBuf::from("/usr/lib/rk/images")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(nodes: u8, labels: &[&str]) -> NodeArgs {
+        NodeArgs { nodes, node_labels: labels.iter().map(|l| l.to_string()).collect(), ..Default::default() }
+    }
+
+    #[test]
+    fn labels_apply_to_every_node_or_to_the_node_they_name() {
+        let state = Path::new("/tmp/state");
+        let args = args(2, &["node1:disktype=spinning", "node2:disktype=ssd,zone=b", "tier=test"]);
+        let nodes = args.local_nodes(state).unwrap();
+        assert_eq!(nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(), ["node1", "node2"]);
+        assert_eq!(args.labels_of(&nodes[0], &nodes).unwrap(), "disktype=spinning,tier=test");
+        assert_eq!(args.labels_of(&nodes[1], &nodes).unwrap(), "disktype=ssd,zone=b,tier=test");
+    }
+
+    #[test]
+    fn a_prefix_names_the_nodes_and_an_unknown_node_is_refused() {
+        let state = Path::new("/tmp/state");
+        let mut prefixed = args(2, &["lab-node2:disktype=ssd"]);
+        prefixed.node_name = Some("lab".into());
+        let nodes = prefixed.local_nodes(state).unwrap();
+        assert_eq!(nodes[1].name, "lab-node2");
+        assert_eq!(nodes[1].component_name("rk-kubelet"), "node2-rk-kubelet");
+        assert_eq!(prefixed.labels_of(&nodes[1], &nodes).unwrap(), "disktype=ssd");
+        let unknown = args(2, &["node3:disktype=ssd"]);
+        let nodes = unknown.local_nodes(state).unwrap();
+        let error = unknown.labels_of(&nodes[0], &nodes).unwrap_err().to_string();
+        assert!(error.contains("\"node3\"") && error.contains("node1, node2"), "{error}");
+    }
+
+    #[test]
+    fn the_single_node_keeps_its_names_and_takes_labels_as_they_are() {
+        let mut single = args(1, &["disktype=ssd"]);
+        single.node_name = Some("box".into());
+        let nodes = single.local_nodes(Path::new("/tmp/state")).unwrap();
+        assert_eq!((nodes[0].name.as_str(), nodes[0].component_name("dockerd")), ("box", "dockerd".to_string()));
+        assert_eq!(single.labels_of(&nodes[0], &nodes).unwrap(), "disktype=ssd");
+    }
+}
