@@ -1,0 +1,211 @@
+//! Data path: one client (a node's network namespace, rk-proxy's rules in
+//! it) and one pod (a namespace behind a veth); requests to the pod IP and
+//! to the cluster IP alternate in the same run. Each request is a new TCP
+//! connection: connection set-up is where DNAT and conntrack cost.
+
+use crate::netns::Netns;
+use rk_bench::sections::{Goal, Section};
+use rk_bench::stats::{ms, per_second, Summary};
+use rk_proxy::applier::Iptables;
+use rk_proxy::chains::ChainNames;
+use rk_proxy::command::Runner;
+use rk_proxy::host::Host;
+use rk_proxy::model::{Endpoint, Protocol, ServicePortInfo};
+use rk_proxy::proxier::Proxier;
+use rk_proxy::rules::NodeConfig;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const REPLY: &[u8] = b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
+
+pub struct DataPathResult {
+    pub pod: Summary,
+    pub service: Summary,
+    pub pod_rps: f64,
+    pub service_rps: f64,
+    pub requests: usize,
+}
+
+struct Setup {
+    node: Arc<Netns>,
+    pod_ip: String,
+    cluster_ip: String,
+    _pod: Arc<Netns>,
+    _lease: rk_testkit::CidrLease,
+}
+
+fn set_up() -> anyhow::Result<Setup> {
+    let lease = rk_testkit::lease_cluster_cidr();
+    let prefix = lease.cidr().trim_end_matches("0.0/16").to_string();
+    let (node_ip, pod_ip, cluster_ip) = (format!("{prefix}0.1"), format!("{prefix}0.2"), format!("{prefix}128.10"));
+    let pid = std::process::id();
+    let node = Arc::new(Netns::create(&format!("rk-proxy-bench-node-{pid}"))?);
+    let pod = Arc::new(Netns::create(&format!("rk-proxy-bench-pod-{pid}"))?);
+    let (node_end, pod_end) = (format!("rkpbn{pid}"), format!("rkpbp{pid}"));
+    crate::netns::ip(&[
+        "link", "add", &node_end, "netns", &node.name, "type", "veth", "peer", "name", &pod_end, "netns", &pod.name,
+    ])?;
+    node.exec(&["ip", "addr", "add", &format!("{node_ip}/24"), "dev", &node_end])?;
+    node.exec(&["ip", "link", "set", &node_end, "up"])?;
+    pod.exec(&["ip", "addr", "add", &format!("{pod_ip}/24"), "dev", &pod_end])?;
+    pod.exec(&["ip", "link", "set", &pod_end, "up"])?;
+    let runner = Runner::in_netns(&node.name);
+    let config = NodeConfig {
+        names: ChainNames::new("RK")?,
+        node_ips: vec![node_ip.clone(), "127.0.0.1".into()],
+        cluster_cidr: format!("{prefix}0.0/24"),
+    };
+    let mut proxier = Proxier::new(
+        config,
+        &format!("{prefix}128.0/24"),
+        Arc::new(Iptables { runner: runner.clone() }),
+        Arc::new(Host { runner }),
+    );
+    proxier.sync(&[ServicePortInfo {
+        key: "bench/hello:http/tcp".into(),
+        protocol: Protocol::Tcp,
+        cluster_ip: cluster_ip.clone(),
+        port: 80,
+        node_port: 0,
+        external_ips: Vec::new(),
+        affinity_seconds: None,
+        endpoints: vec![Endpoint { ip: pod_ip.clone(), port: 8080 }],
+    }])?;
+    serve(Arc::clone(&pod), format!("{pod_ip}:8080").parse()?)?;
+    Ok(Setup { node, pod_ip, cluster_ip, _pod: pod, _lease: lease })
+}
+
+/// The "pod": answers every connection with a fixed HTTP reply, then closes.
+fn serve(pod: Arc<Netns>, address: SocketAddr) -> anyhow::Result<()> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let listener = pod.enter().and_then(|()| Ok(TcpListener::bind(address)?));
+        let listener = match listener {
+            Ok(listener) => {
+                let _ = ready_tx.send(Ok(()));
+                listener
+            }
+            Err(error) => return ready_tx.send(Err(error)).unwrap_or(()),
+        };
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || answer(stream));
+        }
+    });
+    ready_rx.recv()?
+}
+
+fn answer(mut stream: TcpStream) {
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 512];
+    while !request.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buffer[..n]),
+        }
+    }
+    let _ = stream.write_all(REPLY);
+}
+
+fn request(address: SocketAddr) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply)?;
+    anyhow::ensure!(reply == REPLY, "unexpected reply {:?}", String::from_utf8_lossy(&reply));
+    Ok(started.elapsed())
+}
+
+/// Requests per second from `threads` clients in the node namespace for `window`.
+fn throughput(node: &Arc<Netns>, address: SocketAddr, threads: usize, window: Duration) -> anyhow::Result<f64> {
+    let (done, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (node, done, stop) = (Arc::clone(node), Arc::clone(&done), Arc::clone(&stop));
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                node.enter()?;
+                while !stop.load(Ordering::Relaxed) {
+                    request(address)?;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    std::thread::sleep(window);
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.join().expect("client thread")?;
+    }
+    Ok(per_second(done.load(Ordering::Relaxed), started.elapsed()))
+}
+
+pub fn measure(requests: usize, threads: usize, window: Duration) -> anyhow::Result<DataPathResult> {
+    let setup = set_up()?;
+    let pod: SocketAddr = format!("{}:8080", setup.pod_ip).parse()?;
+    let service: SocketAddr = format!("{}:80", setup.cluster_ip).parse()?;
+    let node = Arc::clone(&setup.node);
+    let latencies = std::thread::spawn(move || -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+        node.enter()?;
+        let (mut direct, mut proxied) = (Vec::new(), Vec::new());
+        for _ in 0..requests {
+            direct.push(request(pod)?);
+            proxied.push(request(service)?);
+        }
+        Ok((direct, proxied))
+    })
+    .join()
+    .expect("latency thread")?;
+    // Alternated twice so drift over the run hits both alike.
+    let (mut pod_rps, mut service_rps) = (0.0, 0.0);
+    for _ in 0..2 {
+        pod_rps += throughput(&setup.node, pod, threads, window)? / 2.0;
+        service_rps += throughput(&setup.node, service, threads, window)? / 2.0;
+    }
+    Ok(DataPathResult {
+        pod: Summary::of(latencies.0),
+        service: Summary::of(latencies.1),
+        pod_rps,
+        service_rps,
+        requests,
+    })
+}
+
+pub fn section(result: &DataPathResult, threads: usize) -> Section {
+    let ratio = result.service.p50.as_secs_f64() / result.pod.p50.as_secs_f64().max(f64::EPSILON);
+    let throughput_ratio = result.pod_rps / result.service_rps.max(f64::EPSILON);
+    let markdown = format!(
+        "### Data path (new connection per request; {} requests each, alternating; throughput: {threads} clients)\n\n\
+         | path | p50 ms | p99 ms | requests/s |\n|---|---|---|---|\n\
+         | pod IP directly (baseline) | {} | {} | {:.0} |\n\
+         | cluster IP (rk-proxy DNAT) | {} | {} | {:.0} |\n\n\
+         Latency ratio (cluster IP / pod IP, p50): {ratio:.3}; throughput ratio (pod IP / cluster IP): {throughput_ratio:.3}.\n",
+        result.requests,
+        ms(result.pod.p50),
+        ms(result.pod.p99),
+        result.pod_rps,
+        ms(result.service.p50),
+        ms(result.service.p99),
+        result.service_rps,
+    );
+    let goals = vec![
+        Goal {
+            name: "cluster IP latency / pod IP latency (p50)",
+            target: "≤ 1.05",
+            actual: format!("{ratio:.3}"),
+            met: ratio <= 1.05,
+        },
+        Goal {
+            name: "pod IP throughput / cluster IP throughput",
+            target: "≤ 1.05",
+            actual: format!("{throughput_ratio:.3}"),
+            met: throughput_ratio <= 1.05,
+        },
+    ];
+    Section { markdown, goals }
+}

@@ -1,0 +1,78 @@
+//! rk-proxy-bench: measures rk-proxy's sync time for 1,000 and 10,000
+//! Services (and one endpoint change at the largest size) and the data path
+//! through a cluster IP against the pod IP, all in throwaway network
+//! namespaces; records the tables in BENCHMARKS.md.
+
+mod datapath;
+mod netns;
+mod sync;
+
+use anyhow::bail;
+use clap::Parser;
+use rk_bench::sections::{self, Markers, RunInfo, Section};
+use std::time::Duration;
+
+const MARKERS: Markers = Markers { start: "<!-- rk-proxy-bench:start -->", end: "<!-- rk-proxy-bench:end -->" };
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rk-proxy-bench",
+    about = "Benchmarks rk-proxy's iptables sync and data path in throwaway network namespaces; records BENCHMARKS.md"
+)]
+struct Args {
+    /// Service counts to sync (10 endpoints each); one-endpoint changes are timed at the largest.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    services: Vec<usize>,
+    /// Full syncs per size (the first creates every chain).
+    #[arg(long, default_value_t = 5)]
+    full_syncs: usize,
+    /// One-endpoint changes at the largest size.
+    #[arg(long, default_value_t = 20)]
+    changes: usize,
+    /// Requests per path in the latency part.
+    #[arg(long, default_value_t = 2000)]
+    requests: usize,
+    /// Client threads in the throughput part.
+    #[arg(long, default_value_t = 4)]
+    threads: usize,
+    /// Seconds of each throughput window.
+    #[arg(long, default_value_t = 3)]
+    window: u64,
+    /// Print the results without writing BENCHMARKS.md.
+    #[arg(long)]
+    no_write: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.services.contains(&0) || args.full_syncs == 0 || args.requests == 0 || args.threads == 0 || args.window == 0
+    {
+        bail!("--services, --full-syncs, --requests, --threads and --window must be at least 1");
+    }
+    let run = RunInfo::collect(&std::env::current_exe()?);
+    println!("rk-proxy-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
+    let largest = args.services.iter().copied().max().unwrap_or_default();
+    let mut results = Vec::new();
+    for &count in &args.services {
+        let changes = if count == largest { args.changes } else { 0 };
+        eprintln!("syncing {count} services...");
+        results.push(sync::measure(count, args.full_syncs, changes)?);
+    }
+    eprintln!("data path...");
+    let data = datapath::measure(args.requests, args.threads, Duration::from_secs(args.window))?;
+    let parts: Vec<Section> = vec![sync::section(&results), datapath::section(&data, args.threads)];
+    let body: String = parts.iter().map(|s| s.markdown.clone() + "\n").collect();
+    let section = format!(
+        "{}\n## rk-proxy-bench\n\n{}\n{}\n{body}{}\n",
+        MARKERS.start,
+        run.markdown(),
+        sections::goals_table(&parts),
+        MARKERS.end
+    );
+    println!("{section}");
+    if !args.no_write {
+        sections::write(&sections::benchmarks_md(), &MARKERS, &section)?;
+        println!("wrote {}", sections::benchmarks_md().display());
+    }
+    Ok(())
+}
