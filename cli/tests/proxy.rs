@@ -150,6 +150,7 @@ fn client_ip_affinity_keeps_one_client_on_one_pod_and_cluster_down_removes_the_r
     assert!(down.contains(&format!("removed rk-proxy's {}-* chains", cluster.prefix)), "{down}");
     let saved = String::from_utf8(std::process::Command::new("iptables-save").output().unwrap().stdout).unwrap();
     assert!(!saved.contains(&format!("{}-", cluster.prefix)), "rules left after cluster down:\n{saved}");
-    let routes = text(&std::process::Command::new("ip").args(["route", "show", "table", "local"]).output().unwrap().stdout);
+    let routes =
+        text(&std::process::Command::new("ip").args(["route", "show", "table", "local"]).output().unwrap().stdout);
     assert!(!routes.contains(&cluster.service_cidr), "route left: {routes}");
 }

@@ -153,6 +153,7 @@ impl NodeCluster {
             format!("--node-name={node}"),
             format!("--kubelet-port={}", free_port()),
             format!("--kubelet-health-port={}", free_port()),
+            format!("--proxy-health-port={}", free_port()),
             "--kubelet-arg=--backoff-initial=1".to_string(),
             "--kubelet-arg=--backoff-max=4".to_string(),
             "--kubelet-arg=--node-status-update-frequency=1".to_string(),
