@@ -90,7 +90,7 @@ fn two_nodes_route_pods_to_each_other_but_not_off_the_machine_and_down_removes_e
     }
 
     let server = format!(
-        "apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: server\nspec:\n  replicas: 1\n  selector: {{app: server}}\n  template:\n    metadata:\n      labels: {{app: server}}\n    spec:\n      nodeSelector: {{disktype: ssd}}\n      terminationGracePeriodSeconds: 1\n      containers:\n      - name: nc\n        image: {BUSYBOX}\n        command: [sh, -c, 'while true; do echo hello-from-server | nc -l -p 8080; done']\n"
+        "apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: server\nspec:\n  replicas: 1\n  selector: {{app: server}}\n  template:\n    metadata:\n      labels: {{app: server}}\n    spec:\n      nodeSelector: {{disktype: ssd}}\n      terminationGracePeriodSeconds: 1\n      containers:\n      - name: nc\n        image: {BUSYBOX}\n        command: [sh, -c, 'while true; do nc -l -p 8080 -e netstat -tn; done']\n"
     );
     nodes.create("server", &server);
     let (_, server_node, server_ip) = nodes.running_pod("server-");
@@ -106,9 +106,13 @@ fn two_nodes_route_pods_to_each_other_but_not_off_the_machine_and_down_removes_e
 
     // Across nodes by pod IP (the server may still be starting its listener).
     let connect = format!("nc -w 3 {server_ip} 8080 </dev/null");
-    eventually(cluster, &["exec", "client", "--", "sh", "-c", &connect], "client reaches the server", |out| {
-        out.contains("hello-from-server")
-    });
+    // The server shows its connections: the client's pod IP, not a node address (no masquerade).
+    let seen =
+        eventually(cluster, &["exec", "client", "--", "sh", "-c", &connect], "client reaches the server", |out| {
+            out.contains(&format!("{server_ip}:8080"))
+        });
+    let peer = seen.lines().find(|l| l.contains(&format!("{server_ip}:8080"))).unwrap_or_default();
+    assert!(peer.contains(&format!("{client_ip}:")), "the server sees the client's pod IP: {seen}");
 
     // No default route on the node: leaving the machine fails at once.
     let started = Instant::now();
