@@ -142,6 +142,36 @@ async fn fifty_concurrent_read_modify_writes_lose_nothing() {
 }
 
 #[tokio::test]
+async fn an_update_without_resource_version_is_never_a_conflict_while_status_changes() {
+    let api = TestApi::start().await;
+    let rc: ReplicationController = object(
+        "{apiVersion: v1, kind: ReplicationController, metadata: {name: web}, spec: {replicas: 0, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: hello}]}}}}",
+    );
+    api.client.create(rc.clone()).await.unwrap();
+    // A controller writing the status as fast as it can, as `rkctl apply` (no resourceVersion) runs.
+    let writer = {
+        let client = api.client.clone();
+        tokio::spawn(async move {
+            for replicas in 1..=200 {
+                let mut current: ReplicationController = client.get("default", "web").await.unwrap();
+                current.status.get_or_insert_with(Default::default).replicas = replicas;
+                let _ = client.update_status(current).await;
+            }
+        })
+    };
+    for replicas in 1..=30 {
+        let mut unconditional = rc.clone();
+        unconditional.spec.as_mut().unwrap().replicas = Some(replicas);
+        let updated =
+            api.client.update(unconditional).await.expect("an unconditional update is retried, not a Conflict");
+        assert_eq!(updated.spec.unwrap().replicas, Some(replicas));
+    }
+    writer.await.unwrap();
+    let rc: ReplicationController = api.client.get("default", "web").await.unwrap();
+    assert_eq!(rc.status.unwrap().replicas, 200, "the status writes were kept by the spec updates");
+}
+
+#[tokio::test]
 async fn lists_filter_by_labels_and_fields_and_paginate() {
     let api = TestApi::start().await;
     for i in 0..25 {

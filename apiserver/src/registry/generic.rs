@@ -129,7 +129,24 @@ impl<R: Strategy> Registry<R> {
         self.replace(object, true).await
     }
 
-    async fn replace(&self, mut object: R, status_only: bool) -> Result<R, ApiError> {
+    /// An update that pins no resourceVersion is unconditional: when another
+    /// write lands between our read and our compare-and-swap, it is made
+    /// again on the fresh object rather than reported as a Conflict.
+    async fn replace(&self, object: R, status_only: bool) -> Result<R, ApiError> {
+        const UNCONDITIONAL_ATTEMPTS: usize = 10;
+        if !object.metadata().resource_version.is_empty() {
+            return self.replace_once(object, status_only).await;
+        }
+        let mut attempt = 1;
+        loop {
+            match self.replace_once(object.clone(), status_only).await {
+                Err(ApiError::Conflict { .. }) if attempt < UNCONDITIONAL_ATTEMPTS => attempt += 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn replace_once(&self, mut object: R, status_only: bool) -> Result<R, ApiError> {
         check_kind(&object)?;
         object.set_type_meta();
         let (namespace, name) = names(&object);
