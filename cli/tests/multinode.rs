@@ -131,7 +131,7 @@ fn two_nodes_route_pods_to_each_other_but_not_off_the_machine_and_down_removes_e
     let links = text(&Command::new("ip").args(["-o", "link", "show"]).output().unwrap().stdout);
     assert!(!links.contains(&format!("rk{id}")), "bridge or veths left: {links}");
     let rules = text(&Command::new("iptables").args(["-w", "-S"]).output().unwrap().stdout);
-    assert!(!rules.contains(&format!("RK-NODES-{id}")), "rules left: {rules}");
+    assert!(!rules.contains(&format!("RKNODES-{id}")), "rules left: {rules}");
     let alive: Vec<&i32> = running.iter().filter(|pid| alive(**pid)).collect();
     assert!(alive.is_empty(), "processes left: {alive:?}");
 }

@@ -17,10 +17,10 @@ const SYNC_PERIOD: Duration = Duration::from_secs(1);
 /// Route protocol number marking rk's routes (`ip route ... proto 199`), so
 /// only those are listed and removed.
 const ROUTE_PROTO: &str = "199";
-/// rk's filter chain, jumped to from FORWARD.
-const FORWARD_CHAIN: &str = "RK-POD-FORWARD";
+/// rk-kubelet's filter chain, jumped to from FORWARD; not `RK-`: rk-proxy owns every chain named so.
+const FORWARD_CHAIN: &str = "RKPOD-FORWARD";
 /// rk's nat chain, jumped to from POSTROUTING.
-const MASQUERADE_CHAIN: &str = "RK-POD-MASQ";
+const MASQUERADE_CHAIN: &str = "RKPOD-MASQ";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RoutesError {

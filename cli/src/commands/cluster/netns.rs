@@ -58,7 +58,7 @@ impl NodeNetwork {
     }
 
     fn chain(&self) -> String {
-        format!("RK-NODES-{}", self.id)
+        format!("RKNODES-{}", self.id)
     }
 
     /// Checks that `nodes` nodes and the host fit in the subnet.
