@@ -17,20 +17,58 @@ pub trait IptablesApplier: Send + Sync {
     fn delete_jump(&self, table: &str, from: &str, to: &str) -> Result<(), ProxyError>;
 }
 
+/// Which iptables programs: the system's (`iptables`, the one Docker uses;
+/// nf_tables on Debian 12) or the legacy x_tables ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Backend {
+    #[default]
+    System,
+    Legacy,
+}
+
+impl Backend {
+    pub fn parse(text: &str) -> Result<Backend, ProxyError> {
+        match text {
+            "system" => Ok(Backend::System),
+            "legacy" => Ok(Backend::Legacy),
+            _ => Err(ProxyError::BadFlag {
+                flag: "--iptables-backend",
+                value: text.to_string(),
+                reason: "use system or legacy".into(),
+            }),
+        }
+    }
+
+    /// `iptables-restore` → `iptables-legacy-restore` for the legacy backend.
+    fn program(self, tool: &str) -> String {
+        match self {
+            Backend::System => tool.to_string(),
+            Backend::Legacy => tool.replacen("iptables", "iptables-legacy", 1),
+        }
+    }
+}
+
 /// The real iptables, here or in a named network namespace.
 #[derive(Debug, Clone, Default)]
 pub struct Iptables {
     pub runner: Runner,
+    pub backend: Backend,
+}
+
+impl Iptables {
+    fn run(&self, tool: &str, args: &[&str], stdin: Option<&str>) -> Result<String, ProxyError> {
+        self.runner.run(&self.backend.program(tool), args, stdin)
+    }
 }
 
 impl IptablesApplier for Iptables {
     fn restore(&self, payload: &str) -> Result<(), ProxyError> {
         // -w: wait for the xtables lock (Docker and other proxies write too) instead of failing.
-        self.runner.run("iptables-restore", &["-w", "5", "--noflush"], Some(payload)).map(drop)
+        self.run("iptables-restore", &["-w", "5", "--noflush"], Some(payload)).map(drop)
     }
 
     fn list_chains(&self, table: &str) -> Result<BTreeSet<String>, ProxyError> {
-        let saved = self.runner.run("iptables-save", &["-t", table], None)?;
+        let saved = self.run("iptables-save", &["-t", table], None)?;
         Ok(saved
             .lines()
             .filter_map(|line| line.strip_prefix(':'))
@@ -40,16 +78,16 @@ impl IptablesApplier for Iptables {
     }
 
     fn ensure_jump(&self, table: &str, from: &str, to: &str) -> Result<(), ProxyError> {
-        if self.runner.run("iptables", &["-w", "5", "-t", table, "-C", from, "-j", to], None).is_ok() {
+        if self.run("iptables", &["-w", "5", "-t", table, "-C", from, "-j", to], None).is_ok() {
             return Ok(());
         }
-        self.runner.run("iptables", &["-w", "5", "-t", table, "-I", from, "-j", to], None).map(drop)
+        self.run("iptables", &["-w", "5", "-t", table, "-I", from, "-j", to], None).map(drop)
     }
 
     fn delete_jump(&self, table: &str, from: &str, to: &str) -> Result<(), ProxyError> {
         // Bounded: a jump is inserted once per proxy, a few copies at most.
         for _ in 0..16 {
-            if self.runner.run("iptables", &["-w", "5", "-t", table, "-D", from, "-j", to], None).is_err() {
+            if self.run("iptables", &["-w", "5", "-t", table, "-D", from, "-j", to], None).is_err() {
                 break;
             }
         }

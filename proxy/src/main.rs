@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::Parser;
 use rk_client::{Client, Informer};
 use rk_proto::v1::{Endpoints, ListOptions, Service};
-use rk_proxy::applier::Iptables;
+use rk_proxy::applier::{Backend, Iptables};
 use rk_proxy::chains::ChainNames;
 use rk_proxy::host::Host;
 use rk_proxy::proxier::Proxier;
@@ -47,6 +47,9 @@ struct Args {
     /// First word of every chain this proxy owns (one proxy per prefix per network namespace).
     #[arg(long, env = "RK_PROXY_CHAIN_PREFIX", default_value = "RK")]
     chain_prefix: String,
+    /// iptables programs: `system` (`iptables-restore`, as Docker uses) or `legacy` (`iptables-legacy-restore`).
+    #[arg(long, env = "RK_PROXY_IPTABLES_BACKEND", default_value = "system")]
+    iptables_backend: String,
     /// Remove every rule, chain and route this proxy installed, then exit.
     #[arg(long)]
     cleanup: bool,
@@ -82,8 +85,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let node =
         NodeConfig { names: ChainNames::new(&args.chain_prefix)?, node_ips, cluster_cidr: args.cluster_cidr.clone() };
-    let mut proxier =
-        Proxier::new(node, &args.service_cluster_ip_range, Arc::new(Iptables::default()), Arc::new(Host::default()));
+    let iptables = Iptables { runner: Default::default(), backend: Backend::parse(&args.iptables_backend)? };
+    let mut proxier = Proxier::new(node, &args.service_cluster_ip_range, Arc::new(iptables), Arc::new(Host::default()));
     if args.cleanup {
         proxier.cleanup().context("cleaning up rk-proxy's rules and route")?;
         println!(

@@ -40,7 +40,7 @@ impl Drop for Netns {
 fn iptables_accepts_every_kind_of_rule_and_cleanup_leaves_nothing() {
     let netns = Netns::new();
     let runner = Runner::in_netns(&netns.0);
-    let iptables = Arc::new(Iptables { runner: runner.clone() });
+    let iptables = Arc::new(Iptables { runner: runner.clone(), backend: Backend::System });
     let mut proxier = Proxier::new(node(), "10.96.0.0/16", iptables.clone(), Arc::new(Host { runner: runner.clone() }));
     let mut web = service("web", "10.96.0.10", "http", 80, IntOrString::int(8080));
     let spec = web.spec.as_mut().unwrap();

@@ -6,7 +6,7 @@
 use crate::netns::Netns;
 use rk_bench::sections::{Goal, Section};
 use rk_bench::stats::{ms, per_second, Summary};
-use rk_proxy::applier::Iptables;
+use rk_proxy::applier::{Backend, Iptables};
 use rk_proxy::chains::ChainNames;
 use rk_proxy::command::Runner;
 use rk_proxy::host::Host;
@@ -33,17 +33,17 @@ struct Setup {
     node: Arc<Netns>,
     pod_ip: String,
     cluster_ip: String,
-    _pod: Arc<Netns>,
+    _pod: Netns,
     _lease: rk_testkit::CidrLease,
 }
 
-fn set_up() -> anyhow::Result<Setup> {
+fn set_up(backend: Backend) -> anyhow::Result<Setup> {
     let lease = rk_testkit::lease_cluster_cidr();
     let prefix = lease.cidr().trim_end_matches("0.0/16").to_string();
     let (node_ip, pod_ip, cluster_ip) = (format!("{prefix}0.1"), format!("{prefix}0.2"), format!("{prefix}128.10"));
     let pid = std::process::id();
     let node = Arc::new(Netns::create(&format!("rk-proxy-bench-node-{pid}"))?);
-    let pod = Arc::new(Netns::create(&format!("rk-proxy-bench-pod-{pid}"))?);
+    let pod = Netns::create(&format!("rk-proxy-bench-pod-{pid}"))?;
     let (node_end, pod_end) = (format!("rkpbn{pid}"), format!("rkpbp{pid}"));
     crate::netns::ip(&[
         "link", "add", &node_end, "netns", &node.name, "type", "veth", "peer", "name", &pod_end, "netns", &pod.name,
@@ -61,7 +61,7 @@ fn set_up() -> anyhow::Result<Setup> {
     let mut proxier = Proxier::new(
         config,
         &format!("{prefix}128.0/24"),
-        Arc::new(Iptables { runner: runner.clone() }),
+        Arc::new(Iptables { runner: runner.clone(), backend }),
         Arc::new(Host { runner }),
     );
     proxier.sync(&[ServicePortInfo {
@@ -74,15 +74,16 @@ fn set_up() -> anyhow::Result<Setup> {
         affinity_seconds: None,
         endpoints: vec![Endpoint { ip: pod_ip.clone(), port: 8080 }],
     }])?;
-    serve(Arc::clone(&pod), format!("{pod_ip}:8080").parse()?)?;
+    serve(pod.name.clone(), format!("{pod_ip}:8080").parse()?)?;
     Ok(Setup { node, pod_ip, cluster_ip, _pod: pod, _lease: lease })
 }
 
 /// The "pod": answers every connection with a fixed HTTP reply, then closes.
-fn serve(pod: Arc<Netns>, address: SocketAddr) -> anyhow::Result<()> {
+/// The thread runs for the rest of the process, so it holds the namespace's name only.
+fn serve(pod: String, address: SocketAddr) -> anyhow::Result<()> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let listener = pod.enter().and_then(|()| Ok(TcpListener::bind(address)?));
+        let listener = crate::netns::enter(&pod).and_then(|()| Ok(TcpListener::bind(address)?));
         let listener = match listener {
             Ok(listener) => {
                 let _ = ready_tx.send(Ok(()));
@@ -145,8 +146,8 @@ fn throughput(node: &Arc<Netns>, address: SocketAddr, threads: usize, window: Du
     Ok(per_second(done.load(Ordering::Relaxed), started.elapsed()))
 }
 
-pub fn measure(requests: usize, threads: usize, window: Duration) -> anyhow::Result<DataPathResult> {
-    let setup = set_up()?;
+pub fn measure(backend: Backend, requests: usize, threads: usize, window: Duration) -> anyhow::Result<DataPathResult> {
+    let setup = set_up(backend)?;
     let pod: SocketAddr = format!("{}:8080", setup.pod_ip).parse()?;
     let service: SocketAddr = format!("{}:80", setup.cluster_ip).parse()?;
     let node = Arc::clone(&setup.node);

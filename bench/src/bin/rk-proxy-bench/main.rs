@@ -10,6 +10,7 @@ mod sync;
 use anyhow::bail;
 use clap::Parser;
 use rk_bench::sections::{self, Markers, RunInfo, Section};
+use rk_proxy::applier::Backend;
 use std::time::Duration;
 
 const MARKERS: Markers = Markers { start: "<!-- rk-proxy-bench:start -->", end: "<!-- rk-proxy-bench:end -->" };
@@ -23,6 +24,10 @@ struct Args {
     /// Service counts to sync (10 endpoints each); one-endpoint changes are timed at the largest.
     #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
     services: Vec<usize>,
+    /// Largest service count measured with the system iptables (iptables-nft takes minutes per
+    /// restore at 10,000 services); iptables-legacy is measured at every size.
+    #[arg(long, default_value_t = 1000)]
+    system_max_services: usize,
     /// Full syncs per size (the first creates every chain).
     #[arg(long, default_value_t = 5)]
     full_syncs: usize,
@@ -53,13 +58,18 @@ fn main() -> anyhow::Result<()> {
     println!("rk-proxy-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
     let largest = args.services.iter().copied().max().unwrap_or_default();
     let mut results = Vec::new();
-    for &count in &args.services {
-        let changes = if count == largest { args.changes } else { 0 };
-        eprintln!("syncing {count} services...");
-        results.push(sync::measure(count, args.full_syncs, changes)?);
+    for backend in [Backend::System, Backend::Legacy] {
+        for &count in &args.services {
+            if backend == Backend::System && count > args.system_max_services {
+                continue;
+            }
+            let changes = if count == largest || count == args.system_max_services { args.changes } else { 0 };
+            eprintln!("syncing {count} services with {}...", sync::backend_name(backend));
+            results.push(sync::measure(backend, count, args.full_syncs, changes)?);
+        }
     }
     eprintln!("data path...");
-    let data = datapath::measure(args.requests, args.threads, Duration::from_secs(args.window))?;
+    let data = datapath::measure(Backend::System, args.requests, args.threads, Duration::from_secs(args.window))?;
     let parts: Vec<Section> = vec![sync::section(&results), datapath::section(&data, args.threads)];
     let body: String = parts.iter().map(|s| s.markdown.clone() + "\n").collect();
     let section = format!(

@@ -25,14 +25,19 @@ impl Netns {
 
     /// Moves the calling thread into the namespace (other threads stay where they are).
     pub fn enter(&self) -> anyhow::Result<()> {
-        let path = format!("/var/run/netns/{}", self.name);
-        let file = std::fs::File::open(&path).with_context(|| format!("opening {path}"))?;
-        // SAFETY: setns only changes this thread's network namespace to the one the open fd names.
-        if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-            bail!("entering {}: {}", self.name, std::io::Error::last_os_error());
-        }
-        Ok(())
+        enter(&self.name)
     }
+}
+
+/// Moves the calling thread into the namespace `name`; for threads that outlive the [`Netns`].
+pub fn enter(name: &str) -> anyhow::Result<()> {
+    let path = format!("/var/run/netns/{name}");
+    let file = std::fs::File::open(&path).with_context(|| format!("opening {path}"))?;
+    // SAFETY: setns only changes this thread's network namespace to the one the open fd names.
+    if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        bail!("entering {name}: {}", std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 impl Drop for Netns {

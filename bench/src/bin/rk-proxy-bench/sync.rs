@@ -4,7 +4,7 @@
 use crate::netns::Netns;
 use rk_bench::sections::{Goal, Section};
 use rk_bench::stats::{ms, Summary};
-use rk_proxy::applier::Iptables;
+use rk_proxy::applier::{Backend, Iptables};
 use rk_proxy::chains::ChainNames;
 use rk_proxy::command::Runner;
 use rk_proxy::host::Host;
@@ -38,6 +38,7 @@ pub fn services(count: usize) -> Vec<ServicePortInfo> {
 }
 
 pub struct SyncResult {
+    pub backend: Backend,
     pub services: usize,
     pub rules: usize,
     pub full: Summary,
@@ -46,7 +47,7 @@ pub struct SyncResult {
 }
 
 /// Full syncs (`runs`, the first creating every chain) and, when `changes` > 0, one-endpoint changes.
-pub fn measure(count: usize, runs: usize, changes: usize) -> anyhow::Result<SyncResult> {
+pub fn measure(backend: Backend, count: usize, runs: usize, changes: usize) -> anyhow::Result<SyncResult> {
     let netns = Netns::create(&format!("rk-proxy-bench-sync-{}", std::process::id()))?;
     netns.exec(&["ip", "addr", "add", &format!("{NODE_IP}/32"), "dev", "lo"])?;
     let runner = Runner::in_netns(&netns.name);
@@ -55,8 +56,12 @@ pub fn measure(count: usize, runs: usize, changes: usize) -> anyhow::Result<Sync
         node_ips: vec![NODE_IP.into(), "127.0.0.1".into()],
         cluster_cidr: "10.100.0.0/14".into(),
     };
-    let mut proxier =
-        Proxier::new(node, "10.96.0.0/16", Arc::new(Iptables { runner: runner.clone() }), Arc::new(Host { runner }));
+    let mut proxier = Proxier::new(
+        node,
+        "10.96.0.0/16",
+        Arc::new(Iptables { runner: runner.clone(), backend }),
+        Arc::new(Host { runner }),
+    );
     let mut ports = services(count);
     let mut full = Vec::new();
     let mut rules = 0;
@@ -75,6 +80,7 @@ pub fn measure(count: usize, runs: usize, changes: usize) -> anyhow::Result<Sync
         change.push(started.elapsed());
     }
     Ok(SyncResult {
+        backend,
         services: count,
         rules,
         full: Summary::of(full),
@@ -85,7 +91,7 @@ pub fn measure(count: usize, runs: usize, changes: usize) -> anyhow::Result<Sync
 pub fn section(results: &[SyncResult]) -> Section {
     let mut markdown = String::from(
         "### Sync time (rule build + `iptables-restore -w --noflush`, in a throwaway network namespace)\n\n\
-         | services × 10 endpoints | rules | full sync p50 ms | full sync p99 ms | one endpoint change p50 ms | one endpoint change p99 ms |\n|---|---|---|---|---|---|\n",
+         | iptables | services × 10 endpoints | rules | full sync p50 ms | full sync p99 ms | one endpoint change p50 ms | one endpoint change p99 ms |\n|---|---|---|---|---|---|---|\n",
     );
     let mut goals = Vec::new();
     for result in results {
@@ -94,7 +100,8 @@ pub fn section(results: &[SyncResult]) -> Section {
             None => ("-".into(), "-".into()),
         };
         markdown.push_str(&format!(
-            "| {} | {} | {} | {} | {change_p50} | {change_p99} |\n",
+            "| {} | {} | {} | {} | {} | {change_p50} | {change_p99} |\n",
+            backend_name(result.backend),
             result.services,
             result.rules,
             ms(result.full.p50),
@@ -102,14 +109,19 @@ pub fn section(results: &[SyncResult]) -> Section {
         ));
         goals.push(Goal {
             // A handful of goals per run: leaking their names is cheaper than owning them.
-            name: Box::leak(format!("full sync, {} services", result.services).into_boxed_str()),
+            name: Box::leak(
+                format!("full sync, {} services, {}", result.services, backend_name(result.backend)).into_boxed_str(),
+            ),
             target: "≤ 2 s",
             actual: format!("{} ms p50", ms(result.full.p50)),
             met: result.full.p50 <= Duration::from_secs(2),
         });
         if let Some(change) = &result.change {
             goals.push(Goal {
-                name: Box::leak(format!("one endpoint change, {} services", result.services).into_boxed_str()),
+                name: Box::leak(
+                    format!("one endpoint change, {} services, {}", result.services, backend_name(result.backend))
+                        .into_boxed_str(),
+                ),
                 target: "≤ 100 ms",
                 actual: format!("{} ms p50 (baseline: full rewrite {} ms)", ms(change.p50), ms(result.full.p50)),
                 met: change.p50 <= Duration::from_millis(100),
@@ -121,4 +133,11 @@ pub fn section(results: &[SyncResult]) -> Section {
          writes only the chains whose rules differ.\n",
     );
     Section { markdown, goals }
+}
+
+pub fn backend_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::System => "iptables-nft (system)",
+        Backend::Legacy => "iptables-legacy",
+    }
 }
