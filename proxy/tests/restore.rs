@@ -4,7 +4,7 @@
 mod support;
 
 use rk_proto::IntOrString;
-use rk_proxy::applier::{Iptables, IptablesApplier};
+use rk_proxy::applier::{Backend, Iptables, IptablesApplier};
 use rk_proxy::command::Runner;
 use rk_proxy::host::Host;
 use rk_proxy::model::service_ports;
