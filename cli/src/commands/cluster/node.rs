@@ -192,8 +192,9 @@ pub fn prepare(args: &NodeArgs, state_dir: &Path) -> anyhow::Result<()> {
 
 /// Removes the nodes' namespaces, bridge and rules; their processes must be stopped.
 pub fn tear_down(args: &NodeArgs, state_dir: &Path) -> anyhow::Result<()> {
-    // A network is recognized by the state dir, whatever the node count was.
-    let network = NodeNetwork::new(state_dir, &args.node_subnet)?;
+    let Some(network) = args.network(state_dir)? else {
+        return Ok(());
+    };
     for removed in network.tear_down()? {
         println!("removed {removed}");
     }
