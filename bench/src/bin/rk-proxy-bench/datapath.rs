@@ -27,6 +27,8 @@ pub struct DataPathResult {
     pub pod_rps: f64,
     pub service_rps: f64,
     pub requests: usize,
+    /// Requests of the throughput part that failed (2 s timeouts), both paths.
+    pub failures: usize,
 }
 
 struct Setup {
@@ -121,18 +123,27 @@ fn request(address: SocketAddr) -> anyhow::Result<Duration> {
     Ok(started.elapsed())
 }
 
-/// Requests per second from `threads` clients in the node namespace for `window`.
-fn throughput(node: &Arc<Netns>, address: SocketAddr, threads: usize, window: Duration) -> anyhow::Result<f64> {
-    let (done, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+/// Requests per second from `threads` clients in the node namespace for `window`, and failed requests.
+fn throughput(
+    node: &Arc<Netns>,
+    address: SocketAddr,
+    threads: usize,
+    window: Duration,
+) -> anyhow::Result<(f64, usize)> {
+    let (done, failed, stop) =
+        (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let (node, done, stop) = (Arc::clone(node), Arc::clone(&done), Arc::clone(&stop));
+            let (node, done, failed, stop) =
+                (Arc::clone(node), Arc::clone(&done), Arc::clone(&failed), Arc::clone(&stop));
             std::thread::spawn(move || -> anyhow::Result<()> {
                 node.enter()?;
                 while !stop.load(Ordering::Relaxed) {
-                    request(address)?;
-                    done.fetch_add(1, Ordering::Relaxed);
+                    match request(address) {
+                        Ok(_) => done.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                    };
                 }
                 Ok(())
             })
@@ -143,7 +154,7 @@ fn throughput(node: &Arc<Netns>, address: SocketAddr, threads: usize, window: Du
     for worker in workers {
         worker.join().expect("client thread")?;
     }
-    Ok(per_second(done.load(Ordering::Relaxed), started.elapsed()))
+    Ok((per_second(done.load(Ordering::Relaxed), started.elapsed()), failed.load(Ordering::Relaxed)))
 }
 
 pub fn measure(backend: Backend, requests: usize, threads: usize, window: Duration) -> anyhow::Result<DataPathResult> {
@@ -163,10 +174,13 @@ pub fn measure(backend: Backend, requests: usize, threads: usize, window: Durati
     .join()
     .expect("latency thread")?;
     // Alternated twice so drift over the run hits both alike.
-    let (mut pod_rps, mut service_rps) = (0.0, 0.0);
+    let (mut pod_rps, mut service_rps, mut failures) = (0.0, 0.0, 0);
     for _ in 0..2 {
-        pod_rps += throughput(&setup.node, pod, threads, window)? / 2.0;
-        service_rps += throughput(&setup.node, service, threads, window)? / 2.0;
+        let (rps, failed) = throughput(&setup.node, pod, threads, window)?;
+        pod_rps += rps / 2.0;
+        let (rps, failed_too) = throughput(&setup.node, service, threads, window)?;
+        service_rps += rps / 2.0;
+        failures += failed + failed_too;
     }
     Ok(DataPathResult {
         pod: Summary::of(latencies.0),
@@ -174,6 +188,7 @@ pub fn measure(backend: Backend, requests: usize, threads: usize, window: Durati
         pod_rps,
         service_rps,
         requests,
+        failures,
     })
 }
 
@@ -185,7 +200,8 @@ pub fn section(result: &DataPathResult, threads: usize) -> Section {
          | path | p50 ms | p99 ms | requests/s |\n|---|---|---|---|\n\
          | pod IP directly (baseline) | {} | {} | {:.0} |\n\
          | cluster IP (rk-proxy DNAT) | {} | {} | {:.0} |\n\n\
-         Latency ratio (cluster IP / pod IP, p50): {ratio:.3}; throughput ratio (pod IP / cluster IP): {throughput_ratio:.3}.\n",
+         Latency ratio (cluster IP / pod IP, p50): {ratio:.3}; throughput ratio (pod IP / cluster IP): \
+         {throughput_ratio:.3}; failed requests in the throughput part: {}.\n",
         result.requests,
         ms(result.pod.p50),
         ms(result.pod.p99),
@@ -193,6 +209,7 @@ pub fn section(result: &DataPathResult, threads: usize) -> Section {
         ms(result.service.p50),
         ms(result.service.p99),
         result.service_rps,
+        result.failures,
     );
     let goals = vec![
         Goal {
