@@ -18,20 +18,13 @@ struct ProxyCluster {
     cluster: NodeCluster,
     prefix: String,
     service_cidr: String,
-    _services: rk_testkit::CidrLease,
 }
 
 impl ProxyCluster {
     fn up() -> ProxyCluster {
-        let services = rk_testkit::lease_cluster_cidr();
-        let octet = services.cidr().split('.').nth(1).unwrap().to_string();
-        let prefix = format!("RKT{octet}");
-        let cluster = NodeCluster::up(&[
-            &format!("--service-cluster-ip-range={}", services.cidr()),
-            &format!("--proxy-arg=--chain-prefix={prefix}"),
-            "--proxy-arg=--min-sync-period=0.2",
-        ]);
-        ProxyCluster { cluster, prefix, service_cidr: services.cidr().to_string(), _services: services }
+        let cluster = NodeCluster::up(&["--proxy-arg=--min-sync-period=0.2"]);
+        let (prefix, service_cidr) = (cluster.chain_prefix.clone(), cluster.service_cidr.clone());
+        ProxyCluster { cluster, prefix, service_cidr }
     }
 
     fn create(&self, name: &str, yaml: &str) {

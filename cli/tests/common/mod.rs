@@ -132,7 +132,12 @@ pub struct NodeCluster {
     pub cluster: Cluster,
     pub node: String,
     pub docker_host: String,
+    /// The node's rk-proxy owns the host's iptables chains `<chain_prefix>-*` ...
+    pub chain_prefix: String,
+    /// ... and routes this service CIDR: test clusters running at once never share either.
+    pub service_cidr: String,
     _cidr: rk_testkit::CidrLease,
+    _services: rk_testkit::CidrLease,
 }
 
 impl std::ops::Deref for NodeCluster {
@@ -146,8 +151,12 @@ impl NodeCluster {
     pub fn up(extra: &[&str]) -> NodeCluster {
         let docker = rk_testkit::shared_dockerd();
         let cidr = rk_testkit::lease_cluster_cidr();
+        let services = rk_testkit::lease_cluster_cidr();
+        let chain_prefix = format!("RKT{}", services.cidr().split('.').nth(1).unwrap());
         let node = format!("node-{}", free_port());
         let mut args = vec![
+            format!("--service-cluster-ip-range={}", services.cidr()),
+            format!("--proxy-arg=--chain-prefix={chain_prefix}"),
             format!("--docker-host={}", docker.host()),
             format!("--cluster-cidr={}", cidr.cidr()),
             format!("--node-name={node}"),
@@ -160,7 +169,15 @@ impl NodeCluster {
         ];
         args.extend(extra.iter().map(|a| a.to_string()));
         let cluster = Cluster::up_with(&args.iter().map(String::as_str).collect::<Vec<_>>());
-        NodeCluster { cluster, node, docker_host: docker.host().to_string(), _cidr: cidr }
+        NodeCluster {
+            cluster,
+            node,
+            docker_host: docker.host().to_string(),
+            chain_prefix,
+            service_cidr: services.cidr(),
+            _cidr: cidr,
+            _services: services,
+        }
     }
 
     /// The `docker` command against the node's daemon.
