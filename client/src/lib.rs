@@ -5,6 +5,7 @@
 mod client;
 pub mod clock;
 pub mod controller;
+pub mod daemon;
 pub mod events;
 pub mod informer;
 pub mod leader;

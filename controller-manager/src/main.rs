@@ -48,9 +48,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    rk_client::daemon::init_logging();
     let args = Args::parse();
     let client = Client::connect(&args.server).await?;
     let leading = Arc::new(AtomicBool::new(false));

@@ -70,14 +70,12 @@ fn parse_cidr(text: &str) -> Result<String, String> {
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(value).with_context(|| format!("--{flag} must be a non-negative number of seconds"))
+    rk_client::daemon::seconds_flag(value, flag).map_err(anyhow::Error::msg)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    rk_client::daemon::init_logging();
     let args = Args::parse();
     let mut node_ips = args.node_ip.clone();
     if !node_ips.iter().any(|ip| ip == "127.0.0.1") {

@@ -6,7 +6,6 @@ use rk_client::{status_server, Client};
 use rk_scheduler::{LeaderElection, Options, Scheduler};
 use std::sync::Arc;
 use std::time::Duration;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -43,9 +42,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    rk_client::daemon::init_logging();
     let args = Args::parse();
     let client = Client::connect(&args.server).await?;
     let options = Options {

@@ -219,5 +219,9 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// Starts an interactive command in a container.
     async fn exec(&self, id: &str, options: ExecOptions) -> RuntimeResult<ExecSession>;
     /// The container's output (stdout and stderr interleaved), as raw bytes.
-    async fn logs(&self, id: &str, options: LogOptions) -> RuntimeResult<BoxStream<'static, RuntimeResult<bytes::Bytes>>>;
+    async fn logs(
+        &self,
+        id: &str,
+        options: LogOptions,
+    ) -> RuntimeResult<BoxStream<'static, RuntimeResult<bytes::Bytes>>>;
 }
