@@ -1,6 +1,15 @@
 //! What rk's image programs share: signal handling without async handlers
 //! and the host name without name-service look-ups (those crash in statically
-//! linked glibc programs).
+//! linked glibc programs), here; the web server, HTTP, forms, HTML escaping,
+//! and Redis (RESP over TCP, found through Service variables) in modules.
+
+pub mod address;
+pub mod form;
+pub mod html;
+pub mod http;
+pub mod redis;
+pub mod resp;
+pub mod server;
 
 use std::io;
 
