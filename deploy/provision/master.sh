@@ -153,4 +153,8 @@ EOF
 
 enable_and_start "${units[@]}"
 wait_for_port 127.0.0.1 "${apiserver_listen##*:}" 60 rk-apiserver.service
-note "master ready: rk-apiserver on $apiserver_listen${ROOT:+ (under $ROOT)}"
+if [ -n "$ROOT" ]; then
+  note "master written under $ROOT (rk-apiserver on $apiserver_listen)"
+else
+  note "master ready: rk-apiserver on $apiserver_listen"
+fi

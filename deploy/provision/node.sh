@@ -152,4 +152,8 @@ if [ -z "$ROOT" ]; then
 fi
 enable_and_start "${units[@]}"
 wait_for_port 127.0.0.1 10248 120 rk-kubelet.service
-note "node $node_name ($node_ip${node_labels:+, $node_labels}) ready, apiserver $server${ROOT:+ (under $ROOT)}"
+if [ -n "$ROOT" ]; then
+  note "node $node_name ($node_ip${node_labels:+, $node_labels}) written under $ROOT"
+else
+  note "node $node_name ($node_ip${node_labels:+, $node_labels}) ready, apiserver $server"
+fi
