@@ -19,7 +19,7 @@ pub enum StartError {
     #[error(transparent)]
     NodeIpam(#[from] node_ipam::IpamError),
     #[error(transparent)]
-    LoadBalancer(#[from] load_balancer::LoadBalancerError),
+    LoadBalancer(#[from] rk_proto::ip_range::IpRangeError),
 }
 
 /// Starts every controller; fails only on settings that cannot work (a bad cluster CIDR or load-balancer range).

@@ -28,6 +28,7 @@ pub use rk::intstr::IntOrString;
 
 pub mod fields;
 mod intstr;
+pub mod ip_range;
 pub mod labels;
 pub mod manifest;
 pub mod quantity;

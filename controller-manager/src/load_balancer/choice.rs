@@ -1,7 +1,7 @@
 //! Which address a LoadBalancer Service should have, or why it gets none.
 
 use super::owners::Owners;
-use super::range::IpRange;
+use rk_proto::ip_range::IpRange;
 use std::net::Ipv4Addr;
 
 /// Why a Service gets no address; the message of its AllocationFailed event.

@@ -4,11 +4,11 @@
 use super::choice::choose;
 use super::ingress::{is_load_balancer, requested, with_ingress};
 use super::owners::{Holder, Owners};
-use super::range::IpRange;
 use super::recent::RecentWrites;
 use async_trait::async_trait;
 use rk_client::events::EventType;
 use rk_client::{object_key, Action, Client, EventRecorder, Reconciler, Store};
+use rk_proto::ip_range::IpRange;
 use rk_proto::v1::Service;
 use rk_proto::Resource;
 use std::net::Ipv4Addr;

@@ -7,19 +7,15 @@
 
 mod choice;
 mod controller;
-mod error;
 mod handlers;
 mod ingress;
 mod owners;
-mod range;
 mod recent;
-
-pub use error::LoadBalancerError;
 
 use crate::ControllerContext;
 use controller::LoadBalancerController;
-use range::IpRange;
 use rk_client::{run_controller, Informer, WorkQueue};
+use rk_proto::ip_range::{IpRange, IpRangeError};
 use rk_proto::v1::{ListOptions, Service};
 use std::sync::Arc;
 
@@ -32,7 +28,7 @@ pub const DEFAULT_IP_RANGE: &str = "198.18.255.0/24";
 const WORKERS: usize = 1;
 
 /// Validates the range, then runs the controller in the background.
-pub fn start(ctx: &ControllerContext) -> Result<(), LoadBalancerError> {
+pub fn start(ctx: &ControllerContext) -> Result<(), IpRangeError> {
     let range: IpRange = ctx.settings.load_balancer_ip_range.parse()?;
     let queue = Arc::new(WorkQueue::new());
     let services = Informer::<Service>::new(ctx.client.clone(), ListOptions::default())

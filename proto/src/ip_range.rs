@@ -1,17 +1,35 @@
-//! The addresses LoadBalancer Services are given: a CIDR (`198.18.255.0/24`)
-//! or an inclusive range (`198.18.255.10-198.18.255.20`).
+//! `--load-balancer-ip-range`, the addresses LoadBalancer Services are
+//! given: a CIDR (`198.18.255.0/24`) or an inclusive range
+//! (`198.18.255.10-198.18.255.20`). The controller manager hands them out;
+//! `rkctl cluster up` routes them.
 
-use super::error::LoadBalancerError;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
+
+/// A bad `--load-balancer-ip-range`; the message names the flag and what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IpRangeError {
+    #[error(
+        "--load-balancer-ip-range {0:?} is neither an IPv4 CIDR like 198.18.255.0/24 \
+         nor a range of IPv4 addresses like 198.18.255.10-198.18.255.20"
+    )]
+    NotARange(String),
+    #[error("--load-balancer-ip-range {given} has bits set after its prefix; the network is {network}")]
+    HostBitsSet { given: String, network: String },
+    #[error("--load-balancer-ip-range {given}: the first address must not come after the last")]
+    Reversed { given: String },
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IpRange {
     /// As given on the command line, for messages.
     text: String,
+    /// The addresses given out.
     first: u32,
     last: u32,
+    /// The addresses the text names: a CIDR's network and broadcast addresses too.
+    span: (u32, u32),
 }
 
 impl IpRange {
@@ -28,15 +46,32 @@ impl IpRange {
     pub fn addresses(&self) -> impl Iterator<Item = Ipv4Addr> {
         (self.first..=self.last).map(Ipv4Addr::from)
     }
+
+    /// The fewest CIDR blocks that together hold exactly the addresses the
+    /// range names (the one block of a CIDR), for routes.
+    pub fn cidrs(&self) -> Vec<String> {
+        let (mut start, end) = (u64::from(self.span.0), u64::from(self.span.1));
+        let mut blocks = Vec::new();
+        while start <= end {
+            // The largest block aligned at `start` that does not pass `end`.
+            let mut size = 1u64 << start.trailing_zeros().min(32);
+            while start + size - 1 > end {
+                size /= 2;
+            }
+            blocks.push(format!("{}/{}", Ipv4Addr::from(start as u32), 32 - size.trailing_zeros()));
+            start += size;
+        }
+        blocks
+    }
 }
 
 impl FromStr for IpRange {
-    type Err = LoadBalancerError;
+    type Err = IpRangeError;
 
-    fn from_str(text: &str) -> Result<Self, LoadBalancerError> {
-        let bad = || LoadBalancerError::NotARange(text.to_string());
+    fn from_str(text: &str) -> Result<Self, IpRangeError> {
+        let bad = || IpRangeError::NotARange(text.to_string());
         let address = |part: &str| part.trim().parse::<Ipv4Addr>().map(u32::from).map_err(|_| bad());
-        let (first, last) = if let Some((network, bits)) = text.split_once('/') {
+        let (first, last, span) = if let Some((network, bits)) = text.split_once('/') {
             let network = address(network)?;
             if bits.is_empty() || !bits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
@@ -45,24 +80,25 @@ impl FromStr for IpRange {
             let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
             if network & !mask != 0 {
                 let network = format!("{}/{prefix}", Ipv4Addr::from(network & mask));
-                return Err(LoadBalancerError::HostBitsSet { given: text.to_string(), network });
+                return Err(IpRangeError::HostBitsSet { given: text.to_string(), network });
             }
             let broadcast = network | !mask;
             // The network and broadcast addresses are left out of blocks that
             // have them (/30 and larger): some clients refuse to use them.
             if prefix <= 30 {
-                (network + 1, broadcast - 1)
+                (network + 1, broadcast - 1, (network, broadcast))
             } else {
-                (network, broadcast)
+                (network, broadcast, (network, broadcast))
             }
         } else {
             let (first, last) = text.split_once('-').ok_or_else(bad)?;
-            (address(first)?, address(last)?)
+            let (first, last) = (address(first)?, address(last)?);
+            (first, last, (first, last))
         };
         if first > last {
-            return Err(LoadBalancerError::Reversed { given: text.to_string() });
+            return Err(IpRangeError::Reversed { given: text.to_string() });
         }
-        Ok(IpRange { text: text.to_string(), first, last })
+        Ok(IpRange { text: text.to_string(), first, last, span })
     }
 }
 
@@ -106,12 +142,24 @@ mod tests {
     }
 
     #[test]
+    fn cidrs_cover_exactly_the_named_addresses() {
+        assert_eq!(range("198.18.255.0/24").cidrs(), ["198.18.255.0/24"]);
+        assert_eq!(range("10.0.0.7/32").cidrs(), ["10.0.0.7/32"]);
+        assert_eq!(range("10.0.0.9-10.0.0.9").cidrs(), ["10.0.0.9/32"]);
+        assert_eq!(
+            range("10.0.0.250-10.0.1.2").cidrs(),
+            ["10.0.0.250/31", "10.0.0.252/30", "10.0.1.0/31", "10.0.1.2/32"]
+        );
+        assert_eq!(range("0.0.0.0/0").cidrs(), ["0.0.0.0/0"]);
+    }
+
+    #[test]
     fn bad_ranges_are_refused_with_a_clear_message() {
         for text in
             ["", "198.18.255.0", "198.18.255.0/33", "198.18.255.0/", "198.18.255.0/+8", "x-10.0.0.1", "10.0.0.1-"]
         {
             let error = text.parse::<IpRange>().unwrap_err();
-            assert_eq!(error, LoadBalancerError::NotARange(text.into()), "{text}");
+            assert_eq!(error, IpRangeError::NotARange(text.into()), "{text}");
             assert!(error.to_string().contains("neither an IPv4 CIDR like 198.18.255.0/24 nor a range"));
         }
         assert_eq!(
@@ -120,7 +168,7 @@ mod tests {
         );
         assert_eq!(
             "10.0.0.9-10.0.0.1".parse::<IpRange>().unwrap_err(),
-            LoadBalancerError::Reversed { given: "10.0.0.9-10.0.0.1".into() }
+            IpRangeError::Reversed { given: "10.0.0.9-10.0.0.1".into() }
         );
     }
 }
