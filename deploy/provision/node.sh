@@ -11,10 +11,11 @@ usage() {
   cat <<'EOF'
 Usage: node.sh --bin-dir DIR --image-dir DIR --server HOST:PORT [options]
 
-Installs Docker (docker.io), iptables, conntrack, busybox-static, rk-kubelet and
-rk-proxy from DIR into /usr/local/bin, the image programs into /usr/lib/rk/images,
-the units into /etc/systemd/system and their settings into /etc/rk, then
-enables and starts docker, rk-kubelet and rk-proxy.
+Installs Docker (docker.io), iptables, conntrack, busybox-static and
+redis-server (its programs only: its service is disabled); rk-kubelet and
+rk-proxy from DIR into /usr/local/bin, the image programs into
+/usr/lib/rk/images, the units into /etc/systemd/system and their settings into
+/etc/rk; then enables and starts docker, rk-kubelet and rk-proxy.
 
   --bin-dir DIR           rk-kubelet, rk-proxy (and rkctl, if there) as built by
                           `cargo build --release` (target/release); or RK_BIN_DIR
@@ -97,8 +98,14 @@ check_cidr --cluster-cidr "$cluster_cidr"
 token=$(find_token "$token_file")
 [ -n "$token" ] || die "the kubelet token is required: --token-file FILE (the master's /etc/rk/kubelet-token) or RK_KUBELET_TOKEN"
 
-# busybox-static: /bin/busybox goes into rk/busybox; conntrack: rk-proxy's UDP flows.
-apt_install docker.io iptables iproute2 conntrack busybox-static
+# busybox-static: /bin/busybox goes into rk/busybox; redis-server: its programs go
+# into rk/redis (the kubelet builds both images); conntrack: rk-proxy's UDP flows.
+apt_install docker.io iptables iproute2 conntrack busybox-static redis-server
+if [ -z "$ROOT" ] && systemctl is-enabled --quiet redis-server.service 2>/dev/null; then
+  # Only its programs are wanted, in pods; not a Redis on the node itself.
+  note "disabling Debian's redis-server.service (rk/redis pods run Redis)"
+  systemctl disable --now --quiet redis-server.service
+fi
 
 for program in rk-kubelet rk-proxy; do
   install_file "$bin_dir/$program" "/usr/local/bin/$program" 755 "$program.service"

@@ -197,7 +197,7 @@ fn each_node_gets_its_labels_programs_units_and_settings() {
         let args = fixture.node_args(&root, name, ip, labels);
         let output = provision("node.sh", &strs(&args), &[]);
         assert!(
-            output.contains("not installing Debian packages (docker.io iptables iproute2 conntrack busybox-static)"),
+            output.contains("not installing Debian packages (docker.io iptables iproute2 conntrack busybox-static redis-server)"),
             "{output}"
         );
         let expected: BTreeSet<String> = [
