@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by master.sh and node.sh (sourced, not run): checking arguments,
 # installing files only when they differ, Debian packages, and enabling and
 # starting units. With --root DIR everything is written under DIR and neither

@@ -197,7 +197,9 @@ fn each_node_gets_its_labels_programs_units_and_settings() {
         let args = fixture.node_args(&root, name, ip, labels);
         let output = provision("node.sh", &strs(&args), &[]);
         assert!(
-            output.contains("not installing Debian packages (docker.io iptables iproute2 conntrack busybox-static redis-server)"),
+            output.contains(
+                "not installing Debian packages (docker.io iptables iproute2 conntrack busybox-static redis-server)"
+            ),
             "{output}"
         );
         let expected: BTreeSet<String> = [
@@ -415,7 +417,7 @@ fn every_flag_and_variable_of_a_unit_exists() {
             let declared = declared_flags(crate_dir);
             // Flags in the unit and in the *_ARGS variables the scripts write.
             let extra = env.iter().filter(|(key, _)| key.ends_with("_ARGS")).map(|(_, value)| value.as_str());
-            for flag in extra.flat_map(|value| flags(value)).chain(flags(exec)) {
+            for flag in extra.flat_map(flags).chain(flags(exec)) {
                 assert!(
                     declared.contains(&flag),
                     "{name} passes {flag}, which {crate_dir}/src/main.rs does not declare"
