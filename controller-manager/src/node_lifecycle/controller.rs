@@ -1,10 +1,12 @@
 //! The reconciler: reads a node from the store, reports Ready transitions,
 //! and acts on the [`verdict`](super::verdict::verdict) for this instant:
-//! marks a silent node Unknown, evicts the pods of a node not ready too long,
-//! or asks to be called again when the next deadline passes.
+//! marks a silent node Unknown, marks the pods of a node that is not ready
+//! not ready, evicts them when it has been not ready too long, or asks to be
+//! called again when the next deadline passes.
 
 use super::conditions::{is_ready, mark_unknown};
 use super::eviction::evict_pods;
+use super::pods_not_ready::mark_pods_not_ready;
 use super::readiness::Readiness;
 use super::verdict::{verdict, Timeouts, Verdict};
 use async_trait::async_trait;
@@ -56,6 +58,12 @@ impl Reconciler for NodeLifecycle {
             self.recorder.record(&*node, EventType::Normal, transition.reason(), message);
         }
         let now = self.clock.now();
+        if !is_ready(&node) {
+            let marked = mark_pods_not_ready(&self.client, &self.recorder, &node, &rk_proto::time::format(now)).await?;
+            if marked > 0 {
+                tracing::info!(node = key, marked, "marked the pods of a node that is not ready not ready");
+            }
+        }
         match verdict(&node, now, &self.timeouts) {
             Verdict::RecheckIn(delay) => return Ok(Action::RequeueAfter(delay)),
             Verdict::MarkUnknown => self.mark_unknown(&node, now).await?,

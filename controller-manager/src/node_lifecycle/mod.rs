@@ -1,7 +1,8 @@
 //! Node lifecycle: a node whose kubelet stops heartbeating for
 //! `--node-monitor-grace-period` gets its conditions set to Unknown; a node
 //! not ready for `--pod-eviction-timeout` loses its pods, so their
-//! controllers recreate them on other nodes. A node that comes back is the
+//! controllers recreate them on other nodes. Until then its pods are marked
+//! not ready, so Services stop sending them traffic. A node that comes back is the
 //! kubelet's to report; this controller records NodeReady when it sees that.
 //!
 //! Each node is looked at when it changes and again when its next deadline
@@ -10,6 +11,7 @@
 mod conditions;
 mod controller;
 mod eviction;
+mod pods_not_ready;
 mod readiness;
 mod verdict;
 

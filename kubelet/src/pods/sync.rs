@@ -38,8 +38,9 @@ pub struct PodSyncer {
     pub(super) waiting: WaitingReasons,
     /// Pods that passed admission (by uid); others are checked before anything runs.
     admitted: Mutex<HashSet<String>>,
-    /// The last status written per pod uid: the store may lag behind our own writes.
-    written: Mutex<HashMap<String, PodStatus>>,
+    /// The last status written per pod uid, with the resourceVersion the
+    /// write made: the store may lag behind our own writes.
+    written: Mutex<HashMap<String, (PodStatus, u64)>>,
     /// Earliest time-based wake-up asked for during the current sync, per pod key.
     requeue: Mutex<HashMap<String, Duration>>,
 }
@@ -220,14 +221,25 @@ impl PodSyncer {
             host_ip: &self.config.node_ip,
             now: &now,
         });
-        if pod.status.as_ref() == Some(&status) || self.written.lock().unwrap().get(&uid) == Some(&status) {
+        if pod.status.as_ref() == Some(&status) || self.store_lags_our_write(pod, &uid, &status) {
             return Ok(());
         }
         let mut updated = pod.clone();
         updated.status = Some(status.clone());
-        self.client.update_status(updated).await?;
-        self.written.lock().unwrap().insert(uid, status);
+        let written = self.client.update_status(updated).await?;
+        self.written.lock().unwrap().insert(uid, (status, resource_version(&written)));
         Ok(())
+    }
+
+    /// We wrote `status` already and the store has not seen that write yet.
+    /// A store at or past our write that shows something else means another
+    /// writer (the node controller marking pods not ready) changed it: ours goes again.
+    fn store_lags_our_write(&self, pod: &Pod, uid: &str, status: &PodStatus) -> bool {
+        self.written
+            .lock()
+            .unwrap()
+            .get(uid)
+            .is_some_and(|(ours, version)| ours == status && resource_version(pod) < *version)
     }
 
     /// Removes dead containers nobody will ask about again (best effort).
@@ -284,4 +296,8 @@ impl Reconciler for PodSyncer {
     async fn reconcile(&self, key: &str) -> Result<Action, SyncError> {
         self.sync(key).await
     }
+}
+
+fn resource_version(pod: &Pod) -> u64 {
+    pod.metadata.as_ref().and_then(|meta| meta.resource_version.parse().ok()).unwrap_or(0)
 }
