@@ -1,5 +1,6 @@
 //! Node lifecycle on a real etcd and apiserver: a node that stops
-//! heartbeating becomes Ready=Unknown, then loses its pods; a node that keeps
+//! heartbeating becomes Ready=Unknown, its pods are marked not ready, then it
+//! loses them; a node that keeps
 //! heartbeating keeps its pods; a node that comes back is reported ready.
 
 mod common;
@@ -26,6 +27,7 @@ async fn a_silent_node_becomes_unknown_and_its_pods_are_evicted() {
     }
     for (pod, node) in [("a-1", "a"), ("a-2", "a"), ("b-1", "b"), ("b-2", "b")] {
         create_bound_pod(client, pod, node).await;
+        post_pod_ready(client, pod).await;
     }
     let heartbeats = tokio::spawn({
         let client = client.clone();
@@ -38,7 +40,7 @@ async fn a_silent_node_becomes_unknown_and_its_pods_are_evicted() {
     });
     let settings = Settings {
         node_monitor_grace_period: Duration::from_secs(2),
-        pod_eviction_timeout: Duration::from_secs(3),
+        pod_eviction_timeout: Duration::from_secs(4),
         ..test_settings()
     };
     let _controllers =
@@ -54,6 +56,16 @@ async fn a_silent_node_becomes_unknown_and_its_pods_are_evicted() {
     let silence = seconds_between(&ready.last_heartbeat_time, &ready.last_transition_time);
     assert!(silence >= 2, "marked Unknown after {silence} s of silence, before the 2 s grace period");
     assert_eq!(pods_on(client, "b").await, ["b-1", "b-2"], "eviction waits for the eviction timeout");
+    // Until then its pods are not ready, so Services stop sending them traffic.
+    for pod in ["b-1", "b-2"] {
+        eventually("node b's pods not ready", PATIENCE, || async {
+            let pod: Pod = client.get("default", pod).await.ok()?;
+            (pod_ready(&pod) == "False").then_some(())
+        })
+        .await;
+        let event = event(client, pod, "NodeNotReady").await.expect("a NodeNotReady event on the pod");
+        assert_eq!((event.r#type.as_str(), event.message.as_str()), ("Warning", "Node is not ready"));
+    }
     eventually("a NodeNotReady event on node b", PATIENCE, || event(client, "b", "NodeNotReady")).await;
 
     eventually("node b's pods deleted", PATIENCE, || async { pods_on(client, "b").await.is_empty().then_some(()) })
@@ -62,6 +74,9 @@ async fn a_silent_node_becomes_unknown_and_its_pods_are_evicted() {
     assert_eq!(evicted.message, "Marking for deletion Pod default/b-1 from Node b");
     assert!(event(client, "b", "DeletingAllPods").await.is_some(), "an eviction event on the node");
     assert_eq!(pods_on(client, "a").await, ["a-1", "a-2"], "the heartbeating node keeps its pods");
+    for pod in ["a-1", "a-2"] {
+        assert_eq!(pod_ready(&client.get::<Pod>("default", pod).await.unwrap()), "True", "{pod} stays ready");
+    }
     let a: Node = client.get("", "a").await.unwrap();
     assert_eq!(ready_condition(&a).unwrap().status, "True");
     assert!(event(client, "a", "NodeNotReady").await.is_none());
@@ -119,6 +134,24 @@ async fn create_bound_pod(client: &Client, name: &str, node: &str) {
         ..Default::default()
     };
     client.bind(binding).await.unwrap();
+}
+
+/// What a kubelet reports for a pod whose containers are ready.
+async fn post_pod_ready(client: &Client, name: &str) {
+    let mut pod: Pod = client.get("default", name).await.unwrap();
+    let ready = PodCondition {
+        r#type: "Ready".into(),
+        status: "True".into(),
+        last_transition_time: rk_proto::time::now(),
+        ..Default::default()
+    };
+    pod.status = Some(PodStatus { phase: "Running".into(), conditions: vec![ready], ..Default::default() });
+    client.update_status(pod).await.unwrap();
+}
+
+fn pod_ready(pod: &Pod) -> String {
+    let conditions = pod.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+    conditions.iter().find(|c| c.r#type == "Ready").map(|c| c.status.clone()).unwrap_or_default()
 }
 
 /// Names of the pods bound to `node`, sorted.
