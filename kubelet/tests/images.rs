@@ -4,22 +4,21 @@ mod docker_support;
 
 use std::time::{Duration, Instant};
 
-use docker_support::{TestNode, DEADLINE};
-use rk_kubelet::images::{ensure_project_images, ImageBuildError, BUSYBOX_IMAGE, HELLO_IMAGE, PAUSE_IMAGE};
+use docker_support::{container_ip, http, TestNode, DEADLINE};
+use rk_kubelet::images::{ensure_project_images, ImageBuildError, HELLO_IMAGE, PROJECT_IMAGES};
 use rk_kubelet::runtime::{ContainerRuntime, ContainerState, LogOptions};
 use rk_testkit::eventually;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn images_are_built_once_and_hello_answers_with_its_hostname_and_visit_count() {
     let node = TestNode::start("hello").await;
     let docker = node.runtime.client();
     let mut ids = Vec::new();
-    for image in [PAUSE_IMAGE, HELLO_IMAGE, BUSYBOX_IMAGE] {
+    for image in PROJECT_IMAGES {
         ids.push(docker.inspect_image(image).await.unwrap_or_else(|e| panic!("{image} was not built: {e}")).id);
     }
     ensure_project_images(docker, &rk_testkit::static_images_dir()).await.unwrap();
-    for (image, id) in [PAUSE_IMAGE, HELLO_IMAGE, BUSYBOX_IMAGE].into_iter().zip(ids) {
+    for (image, id) in PROJECT_IMAGES.into_iter().zip(ids) {
         assert_eq!(docker.inspect_image(image).await.unwrap().id, id, "{image} was rebuilt though nothing changed");
     }
 
@@ -28,8 +27,7 @@ async fn images_are_built_once_and_hello_answers_with_its_hostname_and_visit_cou
     let mut hello = node.shell(&pod, &sandbox, "hello", "");
     (hello.image, hello.entrypoint, hello.cmd) = (HELLO_IMAGE.to_string(), None, None);
     let hello = node.run(&hello).await;
-    let listed = node.runtime.list_containers().await.unwrap();
-    let ip = listed.iter().find(|c| c.id == sandbox).and_then(|c| c.ip.clone()).expect("the pod has an IP");
+    let ip = container_ip(&node.runtime, &sandbox).await;
 
     let first = eventually("rk-hello to answer", DEADLINE, || get(&ip, "/")).await;
     assert_eq!(first, "Hello from hello-pod! Visit number 1.\n");
@@ -81,11 +79,7 @@ async fn a_missing_program_names_the_file_and_the_fix() {
 
 /// The body of `GET path` from rk-hello at `ip`, or `None` while it does not answer.
 async fn get(ip: &str, path: &str) -> Option<String> {
-    let mut stream = tokio::net::TcpStream::connect((ip, 8080)).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {ip}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response:?}");
-    response.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
+    let (status, body) = http(ip, 8080, "GET", path, None).await?;
+    assert_eq!(status, 200, "{body}");
+    Some(body)
 }

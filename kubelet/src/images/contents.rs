@@ -3,17 +3,35 @@
 use std::path::{Path, PathBuf};
 
 use super::elf::is_statically_linked;
-use super::{ImageBuildError, BUSYBOX_IMAGE, HELLO_IMAGE, PAUSE_IMAGE};
+use super::libraries::{programs_with_libraries, Program};
+use super::{ImageBuildError, BUSYBOX_IMAGE, GUESTBOOK_IMAGE, HELLO_IMAGE, PAUSE_IMAGE, REDIS_IMAGE, VISITS_IMAGE};
 
 /// rk's pause program, in the image directory.
 pub const PAUSE_PROGRAM: &str = "rk-pause";
 /// rk's hello web server, in the image directory.
 pub const HELLO_PROGRAM: &str = "rk-hello";
+/// rk's guestbook frontend, in the image directory.
+pub const GUESTBOOK_PROGRAM: &str = "rk-guestbook";
+/// rk's visit counter, in the image directory.
+pub const VISITS_PROGRAM: &str = "rk-visits";
 /// Debian's busybox-static.
 pub const BUSYBOX_BINARY: &str = "/bin/busybox";
+/// Debian's redis-server and the redis-cli it brings (redis-tools), both
+/// dynamically linked: copied with their libraries.
+pub const REDIS_SERVER: &str = "/usr/bin/redis-server";
+pub const REDIS_CLI: &str = "/usr/bin/redis-cli";
 
 const BUILD_HINT: &str = "run scripts/build-images (it builds rk's static image programs)";
 const BUSYBOX_HINT: &str = "install Debian's busybox-static (scripts/setup does)";
+const REDIS_HINT: &str = "install Debian's redis-server (scripts/setup does)";
+
+/// redis-server listens on every address without protected mode (a pod's
+/// network is its own; a Service decides who reaches it); arguments add to
+/// these, and the default ones keep an append-only file in /data, where a
+/// volume can hold it.
+const REDIS_INSTRUCTIONS: &str = "EXPOSE 6379\nWORKDIR /data\n\
+    ENTRYPOINT [\"/usr/bin/redis-server\", \"--bind\", \"0.0.0.0\", \"--protected-mode\", \"no\"]\n\
+    CMD [\"--dir\", \"/data\", \"--appendonly\", \"yes\"]\n";
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
 const GROUP: &str = "root:x:0:\nnogroup:x:65534:\n";
@@ -35,7 +53,10 @@ pub(super) enum Entry {
 pub(super) async fn project_images(image_dir: &Path) -> Result<Vec<ImageContents>, ImageBuildError> {
     let pause = read_static(&image_dir.join(PAUSE_PROGRAM), BUILD_HINT)?;
     let hello = read_static(&image_dir.join(HELLO_PROGRAM), BUILD_HINT)?;
+    let guestbook = read_static(&image_dir.join(GUESTBOOK_PROGRAM), BUILD_HINT)?;
+    let visits = read_static(&image_dir.join(VISITS_PROGRAM), BUILD_HINT)?;
     let busybox = read_static(Path::new(BUSYBOX_BINARY), BUSYBOX_HINT)?;
+    let redis = redis_root(busybox.clone()).await?;
     Ok(vec![
         ImageContents {
             name: PAUSE_IMAGE,
@@ -47,8 +68,32 @@ pub(super) async fn project_images(image_dir: &Path) -> Result<Vec<ImageContents
             entries: vec![program("hello", hello)],
             instructions: "EXPOSE 8080\nENTRYPOINT [\"/hello\"]\n",
         },
+        ImageContents {
+            name: GUESTBOOK_IMAGE,
+            entries: vec![program("guestbook", guestbook)],
+            instructions: "EXPOSE 8080\nENTRYPOINT [\"/guestbook\"]\n",
+        },
+        ImageContents {
+            name: VISITS_IMAGE,
+            entries: vec![program("visits", visits)],
+            instructions: "EXPOSE 8080\nENTRYPOINT [\"/visits\"]\n",
+        },
         ImageContents { name: BUSYBOX_IMAGE, entries: busybox_root(busybox).await?, instructions: "CMD [\"sh\"]\n" },
+        ImageContents { name: REDIS_IMAGE, entries: redis, instructions: REDIS_INSTRUCTIONS },
     ])
+}
+
+/// redis-server and redis-cli with their libraries, busybox's shell and
+/// applets (for `exec`), and the data directory.
+async fn redis_root(busybox: Vec<u8>) -> Result<Vec<Entry>, ImageBuildError> {
+    let programs = [
+        Program { host: Path::new(REDIS_SERVER), image: "usr/bin/redis-server" },
+        Program { host: Path::new(REDIS_CLI), image: "usr/bin/redis-cli" },
+    ];
+    let mut entries = busybox_root(busybox).await?;
+    entries.extend(programs_with_libraries(&programs, REDIS_HINT).await?);
+    entries.push(Entry::Dir { path: "data".into(), mode: 0o755 });
+    Ok(entries)
 }
 
 /// `/bin/busybox` with a link in /bin for each applet, the users and groups

@@ -1,10 +1,12 @@
 //! rk's own images, built on the node when missing (no registry is needed):
-//! the pause image and test images, each `FROM scratch` with statically
-//! linked programs: rk's own (`scripts/build-images`) and Debian's busybox.
+//! the pause image, test and demo images, each `FROM scratch` with statically
+//! linked programs (rk's own from `scripts/build-images`, Debian's busybox)
+//! or Debian's programs with their shared libraries (redis-server).
 
 mod contents;
 mod context;
 mod elf;
+mod libraries;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,9 @@ use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptions};
 use bollard::Docker;
 use futures::TryStreamExt;
 
-pub use contents::{BUSYBOX_BINARY, HELLO_PROGRAM, PAUSE_PROGRAM};
+pub use contents::{
+    BUSYBOX_BINARY, GUESTBOOK_PROGRAM, HELLO_PROGRAM, PAUSE_PROGRAM, REDIS_CLI, REDIS_SERVER, VISITS_PROGRAM,
+};
 
 /// The pod sandbox image: `rk-pause`.
 pub const PAUSE_IMAGE: &str = "rk/pause:3.9";
@@ -21,6 +25,16 @@ pub const PAUSE_IMAGE: &str = "rk/pause:3.9";
 pub const HELLO_IMAGE: &str = "rk/hello:1.0";
 /// Debian's static busybox with its applets in /bin; runs `sh` by default.
 pub const BUSYBOX_IMAGE: &str = "rk/busybox:1.35";
+/// The guestbook frontend on port 8080, its entries in Redis: `rk-guestbook`.
+pub const GUESTBOOK_IMAGE: &str = "rk/guestbook:1.0";
+/// A web server on port 8080 counting each pod's visits in Redis: `rk-visits`.
+pub const VISITS_IMAGE: &str = "rk/visits:1.0";
+/// Debian's redis-server (and redis-cli, busybox's shell) on port 6379,
+/// keeping an append-only file in /data.
+pub const REDIS_IMAGE: &str = "rk/redis:7";
+/// Every image [`ensure_project_images`] builds.
+pub const PROJECT_IMAGES: [&str; 6] =
+    [PAUSE_IMAGE, HELLO_IMAGE, BUSYBOX_IMAGE, GUESTBOOK_IMAGE, VISITS_IMAGE, REDIS_IMAGE];
 
 /// Image label holding a digest of the build context: an image whose label
 /// differs (its program was rebuilt) is built again.
@@ -36,6 +50,8 @@ pub enum ImageBuildError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("listing busybox's applets with `{} --list`: {message}", BUSYBOX_BINARY)]
     BusyboxApplets { message: String },
+    #[error("finding the shared libraries of {} with ldd: {message}", path.display())]
+    Libraries { path: PathBuf, message: String },
     #[error("checking image {image}: {message}")]
     Inspect { image: String, message: String },
     #[error("building image {image}: {message}")]
@@ -43,8 +59,8 @@ pub enum ImageBuildError {
 }
 
 /// Builds each of rk's images that is missing or older than its programs,
-/// from the static programs in `image_dir` (`scripts/build-images` prints it)
-/// and `/bin/busybox`. Safe to run again (an image built from the same
+/// from the static programs in `image_dir` (`scripts/build-images` prints it),
+/// `/bin/busybox` and `/usr/bin/redis-server`. Safe to run again (an image built from the same
 /// contents is kept) and from several kubelets at once: each build tags a
 /// complete image of the same contents, the last tag wins, and an earlier
 /// finisher's copy may stay behind untagged.

@@ -15,6 +15,7 @@ use rk_kubelet::runtime::{
     labels, ContainerConfig, ContainerInfo, ContainerRuntime, LogOptions, PodNetwork, SandboxConfig,
 };
 use rk_testkit::{eventually, CidrLease};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How long a test waits for something that should happen (a deadline, not a sleep).
 pub const DEADLINE: Duration = Duration::from_secs(30);
@@ -142,4 +143,31 @@ impl TestNode {
         }
         String::from_utf8_lossy(&text).into_owned()
     }
+}
+
+/// The IP of a running container (its sandbox's, for a pod).
+pub async fn container_ip(runtime: &DockerRuntime, id: &str) -> String {
+    let listed = runtime.list_containers().await.expect("listing containers");
+    listed.into_iter().find(|c| c.id == id).and_then(|c| c.ip).expect("the container has an IP")
+}
+
+/// One HTTP/1.1 request to `ip:port` (a body is sent as a form); the status
+/// and body of the answer, or `None` while nothing answers there.
+pub async fn http(ip: &str, port: u16, method: &str, path: &str, form: Option<&str>) -> Option<(u16, String)> {
+    let mut stream = tokio::net::TcpStream::connect((ip, port)).await.ok()?;
+    let body = form.unwrap_or_default();
+    let content_type = match form {
+        Some(_) => "Content-Type: application/x-www-form-urlencoded\r\n",
+        None => "",
+    };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {ip}\r\n{content_type}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let status = head.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+    Some((status, body.to_string()))
 }
