@@ -4,12 +4,14 @@
 
 mod common;
 
-use common::{eventually, text, Cluster};
+use common::{address, answers, eventually, hello, text, Cluster};
 use rk_testkit::{free_port, lease_cluster_cidr, CidrLease};
+use std::io::ErrorKind;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BUSYBOX: &str = "rk/busybox:1.35";
+const HELLO: &str = "rk/hello:1.0";
 
 struct TwoNodes {
     cluster: Cluster,
@@ -18,8 +20,12 @@ struct TwoNodes {
 
 impl TwoNodes {
     fn up() -> TwoNodes {
+        Self::up_with(&[])
+    }
+
+    fn up_with(extra: &[&str]) -> TwoNodes {
         let (pods, nodes) = (lease_cluster_cidr(), lease_cluster_cidr());
-        let args = [
+        let mut args = vec![
             "--nodes=2".to_string(),
             format!("--cluster-cidr={}", pods.cidr()),
             format!("--node-subnet={}", nodes.subnet(0)),
@@ -29,9 +35,47 @@ impl TwoNodes {
             format!("--kubelet-port={}", free_port()),
             format!("--kubelet-health-port={}", free_port()),
             "--kubelet-arg=--node-status-update-frequency=1".to_string(),
+            "--proxy-arg=--min-sync-period=0.2".to_string(),
         ];
+        args.extend(extra.iter().map(|arg| arg.to_string()));
         let cluster = Cluster::up_with(&args.iter().map(String::as_str).collect::<Vec<_>>());
         TwoNodes { cluster, _cidrs: [pods, nodes] }
+    }
+
+    /// Node `k`'s address on the bridge (the host has the first).
+    fn node_address(&self, k: u8) -> String {
+        let gateway = self._cidrs[1].gateway(0);
+        let (network, host) = gateway.rsplit_once('.').unwrap();
+        format!("{network}.{}", host.parse::<u8>().unwrap() + k)
+    }
+
+    /// The host's end of node `k`'s link: cutting it partitions the node.
+    fn link(&self, k: u8) -> String {
+        format!("{}n{k}", bridge_of(&self._cidrs[1].gateway(0)))
+    }
+
+    /// An RC `hello` of `replicas` rk/hello pods and a Service `hello` of `service_type` over them.
+    fn hello_service(&self, replicas: usize, service_type: &str) {
+        let rc = format!("apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: hello\nspec:\n  replicas: {replicas}\n  selector: {{app: hello}}\n  template:\n    metadata:\n      labels: {{app: hello}}\n    spec:\n      terminationGracePeriodSeconds: 1\n      containers:\n      - name: hello\n        image: {HELLO}\n        ports:\n        - {{name: web, containerPort: 8080}}\n");
+        self.create("rc", &rc);
+        let svc = format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: hello\nspec:\n  type: {service_type}\n  selector: {{app: hello}}\n  ports:\n  - {{name: http, port: 80, targetPort: web}}\n");
+        self.create("svc", &svc);
+    }
+
+    /// Running hello pods as (name, node), once there are `count`.
+    fn hello_pods(&self, count: usize) -> Vec<(String, String)> {
+        let path = "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.phase}{\"\\n\"}{end}";
+        let listing = eventually(&self.cluster, &["get", "pods", "-l", "app=hello", "-o", path], "hello pods", |t| {
+            t.lines().filter(|l| l.ends_with(" Running")).count() == count
+        });
+        listing
+            .lines()
+            .filter(|l| l.ends_with(" Running"))
+            .map(|l| {
+                let fields: Vec<&str> = l.split_whitespace().collect();
+                (fields[0].to_string(), fields[1].to_string())
+            })
+            .collect()
     }
 
     fn create(&self, name: &str, yaml: &str) {
@@ -134,4 +178,89 @@ fn two_nodes_route_pods_to_each_other_but_not_off_the_machine_and_down_removes_e
     assert!(!rules.contains(&format!("RKNODES-{id}")), "rules left: {rules}");
     let alive: Vec<&i32> = running.iter().filter(|pid| alive(**pid)).collect();
     assert!(alive.is_empty(), "processes left: {alive:?}");
+}
+
+#[test]
+fn a_load_balancer_service_answers_on_its_ingress_ip_from_the_host_and_a_free_address_is_refused() {
+    let range = lease_cluster_cidr();
+    let nodes = TwoNodes::up_with(&[&format!("--load-balancer-ip-range={}", range.subnet(0))]);
+    let cluster = &nodes.cluster;
+    nodes.hello_service(2, "LoadBalancer");
+    let pods: Vec<String> = nodes.hello_pods(2).into_iter().map(|(name, _)| name).collect();
+    let path = "jsonpath={.status.loadBalancer.ingress[0].ip}";
+    let ingress = eventually(cluster, &["get", "svc", "hello", "-o", path], "an ingress IP", |ip| !ip.is_empty());
+    assert!(ingress.starts_with(range.subnet(0).trim_end_matches("0/24")), "{ingress} not in {}", range.subnet(0));
+    let listing = cluster.ok(&["get", "svc", "hello"]);
+    assert!(listing.contains(&ingress), "EXTERNAL-IP shows the ingress IP:\n{listing}");
+
+    // The host routes the range to the nodes, whose rk-proxy DNATs the ingress IP to the pods.
+    let seen = answers(address(&ingress, "80"), 20);
+    assert!(seen.iter().all(|pod| pods.contains(pod)), "{seen:?} answered, pods are {pods:?}");
+
+    // An address of the range no Service holds is local to the nodes: refused there, never sent on.
+    let free = format!("{}254", range.subnet(0).trim_end_matches("0/24"));
+    let started = Instant::now();
+    let error = hello(address(&free, "80")).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ConnectionRefused, "{free}: {error}");
+    assert!(started.elapsed() < Duration::from_secs(1), "refused only after {:?}", started.elapsed());
+
+    let down = cluster.ok(&["cluster", "down"]);
+    assert!(down.contains(&format!("removed route {}", range.subnet(0))), "{down}");
+    let routes = text(&Command::new("ip").args(["route", "show", &range.subnet(0)]).output().unwrap().stdout);
+    assert!(routes.trim().is_empty(), "route left: {routes}");
+}
+
+#[test]
+fn a_node_cut_off_turns_not_ready_its_pods_move_and_the_service_keeps_answering() {
+    let nodes = TwoNodes::up_with(&["--node-monitor-grace-period=3", "--pod-eviction-timeout=6"]);
+    let cluster = &nodes.cluster;
+    nodes.hello_service(3, "NodePort");
+    let before = nodes.hello_pods(3);
+    assert!(before.iter().any(|(_, node)| node == "node2"), "replicas spread over both nodes: {before:?}");
+    let node_port = cluster.ok(&["get", "svc", "hello", "-o", "jsonpath={.spec.ports[0].nodePort}"]);
+    // Clients reach the Service on node1, which stays up.
+    let service = address(&nodes.node_address(1), &node_port);
+    answers(service, 10);
+
+    let link = nodes.link(2);
+    let set_link = |state: &str| {
+        let status = Command::new("ip").args(["link", "set", &link, state]).status().unwrap();
+        assert!(status.success(), "ip link set {link} {state}");
+    };
+    set_link("down");
+    // Requests go on while the node is found out and its pods move; every failure is counted.
+    let path = "jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{\"\\n\"}{end}";
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let (mut requests, mut failures, mut last_check) = (0, 0, Instant::now());
+    loop {
+        requests += 1;
+        if let Err(error) = hello(service) {
+            failures += 1;
+            eprintln!("request {requests} failed while node2 is cut off: {error}");
+        }
+        if last_check.elapsed() > Duration::from_secs(1) {
+            last_check = Instant::now();
+            let nodes_table = cluster.ok(&["get", "nodes"]);
+            let pods = cluster.ok(&["get", "pods", "-l", "app=hello", "-o", path]);
+            let node2_not_ready = nodes_table.lines().any(|l| l.starts_with("node2") && l.contains("NotReady"));
+            let moved = pods.lines().filter(|l| *l == "node1 Running").count() == 3 && pods.lines().count() == 3;
+            if node2_not_ready && moved {
+                break;
+            }
+            assert!(Instant::now() < deadline, "node2 never NotReady with its pods moved:\n{nodes_table}\n{pods}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("{failures} of {requests} requests failed while node2 was cut off and its pods moved");
+    // Once the Endpoints hold only node1's pods, nothing fails.
+    let after: Vec<String> = nodes.hello_pods(3).into_iter().map(|(name, _)| name).collect();
+    let mut seen = answers(service, 30);
+    seen.sort();
+    seen.dedup();
+    assert!(seen.iter().all(|pod| after.contains(pod)), "answers from {seen:?}, pods are {after:?}");
+
+    set_link("up");
+    eventually(cluster, &["get", "nodes"], "node2 Ready again", |t| {
+        t.lines().any(|l| l.starts_with("node2") && l.contains(" Ready "))
+    });
 }

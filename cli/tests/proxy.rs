@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::{eventually, text, NodeCluster};
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use common::{address, answers, eventually, hello, text, NodeCluster};
+use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 const BUSYBOX: &str = "rk/busybox:1.35";
@@ -55,31 +54,6 @@ impl ProxyCluster {
         assert!(ip.starts_with(self.service_cidr.trim_end_matches("0.0/16")), "{ip} not in {}", self.service_cidr);
         ip
     }
-}
-
-/// One HTTP request; the pod that answered it.
-fn hello(address: SocketAddr) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
-    let pod = reply.split("Hello from ").nth(1).and_then(|rest| rest.split('!').next());
-    pod.map(str::to_string).ok_or_else(|| std::io::Error::other(format!("unexpected reply {reply:?}")))
-}
-
-/// Requests until `address` answers (the proxy syncs within a second), then `count` more; the pods that answered.
-fn answers(address: SocketAddr, count: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while let Err(error) = hello(address) {
-        assert!(Instant::now() < deadline, "{address} never answered: {error}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    (0..count).map(|i| hello(address).unwrap_or_else(|e| panic!("request {i} to {address}: {e}"))).collect()
-}
-
-fn address(ip: &str, port: &str) -> SocketAddr {
-    format!("{ip}:{port}").parse().unwrap()
 }
 
 #[test]

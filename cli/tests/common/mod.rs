@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 use rk_testkit::free_port;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub struct Cluster {
     pub dir: tempfile::TempDir,
@@ -202,4 +204,29 @@ pub fn eventually(cluster: &Cluster, args: &[&str], what: &str, check: impl Fn(&
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+}
+
+/// One HTTP request; the pod that answered it.
+pub fn hello(address: SocketAddr) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    let pod = reply.split("Hello from ").nth(1).and_then(|rest| rest.split('!').next());
+    pod.map(str::to_string).ok_or_else(|| std::io::Error::other(format!("unexpected reply {reply:?}")))
+}
+
+/// Requests until `address` answers (the proxy syncs within a second), then `count` more; the pods that answered.
+pub fn answers(address: SocketAddr, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Err(error) = hello(address) {
+        assert!(Instant::now() < deadline, "{address} never answered: {error}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (0..count).map(|i| hello(address).unwrap_or_else(|e| panic!("request {i} to {address}: {e}"))).collect()
+}
+
+pub fn address(ip: &str, port: &str) -> SocketAddr {
+    format!("{ip}:{port}").parse().unwrap()
 }

@@ -5,12 +5,14 @@
 
 mod components;
 mod health;
+mod load_balancer;
 mod netns;
 mod node;
 mod process;
 mod proxy;
 
 use super::Context;
+use anyhow::Context as _;
 use components::Component;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::{Duration, Instant};
@@ -41,8 +43,10 @@ async fn up(ctx: &Context, args: components::UpArgs) -> anyhow::Result<()> {
     let dir = &ctx.state_dir;
     std::fs::create_dir_all(dir.join("logs"))?;
     let components = components::plan(&args, dir)?;
+    load_balancer::blocks(&args)?;
     args.save(dir)?;
     node::prepare(&args.node, dir)?;
+    load_balancer::route(&args, dir).context("routing --load-balancer-ip-range")?;
     let bar = ProgressBar::new(components.len() as u64)
         .with_style(ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg}").expect("valid template"));
     bar.enable_steady_tick(Duration::from_millis(100));
@@ -112,6 +116,9 @@ fn down(ctx: &Context, keep_data: bool) -> anyhow::Result<()> {
     }
     if stopped == 0 {
         println!("no rk cluster processes were running (state dir {})", dir.display());
+    }
+    for removed in load_balancer::unroute(&args, dir)? {
+        println!("removed {removed}");
     }
     node::tear_down(&args.node, dir)?;
     if !keep_data {

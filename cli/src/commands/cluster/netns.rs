@@ -176,7 +176,7 @@ fn link_exists(name: &str) -> bool {
     Command::new("ip").args(["link", "show", "dev", name]).output().is_ok_and(|out| out.status.success())
 }
 
-fn ip(args: &[&str]) -> anyhow::Result<()> {
+pub(super) fn ip(args: &[&str]) -> anyhow::Result<()> {
     run("ip", args)
 }
 
