@@ -4,106 +4,14 @@
 
 mod common;
 
+use common::nodes::{bridge_of, TwoNodes};
 use common::{address, answers, eventually, hello, text, Cluster};
-use rk_testkit::{free_port, lease_cluster_cidr, CidrLease};
+use rk_testkit::lease_cluster_cidr;
 use std::io::ErrorKind;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BUSYBOX: &str = "rk/busybox:1.35";
-const HELLO: &str = "rk/hello:1.0";
-
-struct TwoNodes {
-    cluster: Cluster,
-    _cidrs: [CidrLease; 2],
-}
-
-impl TwoNodes {
-    fn up() -> TwoNodes {
-        Self::up_with(&[])
-    }
-
-    fn up_with(extra: &[&str]) -> TwoNodes {
-        let (pods, nodes) = (lease_cluster_cidr(), lease_cluster_cidr());
-        let mut args = vec![
-            "--nodes=2".to_string(),
-            format!("--cluster-cidr={}", pods.cidr()),
-            format!("--node-subnet={}", nodes.subnet(0)),
-            "--node-labels=node1:disktype=spinning".to_string(),
-            "--node-labels=node2:disktype=ssd".to_string(),
-            "--node-labels=tier=test".to_string(),
-            format!("--kubelet-port={}", free_port()),
-            format!("--kubelet-health-port={}", free_port()),
-            "--kubelet-arg=--node-status-update-frequency=1".to_string(),
-            "--proxy-arg=--min-sync-period=0.2".to_string(),
-        ];
-        args.extend(extra.iter().map(|arg| arg.to_string()));
-        let cluster = Cluster::up_with(&args.iter().map(String::as_str).collect::<Vec<_>>());
-        TwoNodes { cluster, _cidrs: [pods, nodes] }
-    }
-
-    /// Node `k`'s address on the bridge (the host has the first).
-    fn node_address(&self, k: u8) -> String {
-        let gateway = self._cidrs[1].gateway(0);
-        let (network, host) = gateway.rsplit_once('.').unwrap();
-        format!("{network}.{}", host.parse::<u8>().unwrap() + k)
-    }
-
-    /// The host's end of node `k`'s link: cutting it partitions the node.
-    fn link(&self, k: u8) -> String {
-        format!("{}n{k}", bridge_of(&self._cidrs[1].gateway(0)))
-    }
-
-    /// An RC `hello` of `replicas` rk/hello pods and a Service `hello` of `service_type` over them.
-    fn hello_service(&self, replicas: usize, service_type: &str) {
-        let rc = format!("apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: hello\nspec:\n  replicas: {replicas}\n  selector: {{app: hello}}\n  template:\n    metadata:\n      labels: {{app: hello}}\n    spec:\n      terminationGracePeriodSeconds: 1\n      containers:\n      - name: hello\n        image: {HELLO}\n        ports:\n        - {{name: web, containerPort: 8080}}\n");
-        self.create("rc", &rc);
-        let svc = format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: hello\nspec:\n  type: {service_type}\n  selector: {{app: hello}}\n  ports:\n  - {{name: http, port: 80, targetPort: web}}\n");
-        self.create("svc", &svc);
-    }
-
-    /// Running hello pods as (name, node), once there are `count`.
-    fn hello_pods(&self, count: usize) -> Vec<(String, String)> {
-        let path = "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.phase}{\"\\n\"}{end}";
-        let listing = eventually(&self.cluster, &["get", "pods", "-l", "app=hello", "-o", path], "hello pods", |t| {
-            t.lines().filter(|l| l.ends_with(" Running")).count() == count
-        });
-        listing
-            .lines()
-            .filter(|l| l.ends_with(" Running"))
-            .map(|l| {
-                let fields: Vec<&str> = l.split_whitespace().collect();
-                (fields[0].to_string(), fields[1].to_string())
-            })
-            .collect()
-    }
-
-    fn create(&self, name: &str, yaml: &str) {
-        let file = self.cluster.write(&format!("{name}.yaml"), yaml);
-        self.cluster.ok(&["create", "-f", &file]);
-    }
-
-    /// The one pod whose name starts with `prefix` once it runs: (name, node, IP).
-    fn running_pod(&self, prefix: &str) -> (String, String, String) {
-        let path =
-            "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP} {.status.phase}{\"\\n\"}{end}";
-        let listing = eventually(&self.cluster, &["get", "pods", "-o", path], &format!("{prefix} Running"), |t| {
-            t.lines().any(|l| l.starts_with(prefix) && l.ends_with(" Running"))
-        });
-        let line = listing.lines().find(|l| l.starts_with(prefix)).unwrap();
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        (fields[0].to_string(), fields[1].to_string(), fields[2].to_string())
-    }
-}
-
-/// The bridge this cluster made: the host interface holding the node subnet's first address.
-fn bridge_of(subnet_gateway: &str) -> String {
-    let out = Command::new("ip").args(["-o", "-4", "addr", "show", "to", subnet_gateway]).output().unwrap();
-    let listing = text(&out.stdout);
-    let name = listing.split_whitespace().nth(1).unwrap_or_default().to_string();
-    assert!(name.starts_with("rk"), "no rk bridge holds {subnet_gateway}: {listing:?}");
-    name
-}
 
 fn pids(cluster: &Cluster) -> Vec<i32> {
     std::fs::read_dir(cluster.dir.path())
@@ -164,7 +72,7 @@ fn two_nodes_route_pods_to_each_other_but_not_off_the_machine_and_down_removes_e
     assert!(!out.status.success(), "reaching 192.0.2.1 must fail: {}", text(&out.stdout));
     assert!(started.elapsed() < Duration::from_secs(4), "it failed only after {:?}", started.elapsed());
 
-    let bridge = bridge_of(&nodes._cidrs[1].gateway(0));
+    let bridge = bridge_of(&nodes.cidrs[1].gateway(0));
     let id = bridge.trim_start_matches("rk").to_string();
     let running = pids(cluster);
     assert!(running.len() >= 8, "etcd, 3 control-plane components, 2 × (dockerd, kubelet): {running:?}");

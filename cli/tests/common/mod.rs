@@ -3,6 +3,8 @@
 // Each test binary includes this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod nodes;
+
 use rk_testkit::free_port;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
