@@ -19,8 +19,9 @@ rk-proxy from DIR into /usr/local/bin, the image programs into
 
   --bin-dir DIR           rk-kubelet, rk-proxy (and rkctl, if there) as built by
                           `cargo build --release` (target/release); or RK_BIN_DIR
-  --image-dir DIR         rk-pause, rk-hello and any other static image programs, as
-                          printed by scripts/build-images; or RK_IMAGE_DIR
+  --image-dir DIR         rk-pause, rk-hello, rk-guestbook, rk-visits (the kubelet
+                          builds its images from them), as printed by
+                          scripts/build-images; or RK_IMAGE_DIR
   --server HOST:PORT      the apiserver, e.g. 192.168.56.10:6443; or RK_SERVER
   --node-name NAME        the Node's name (default: this machine's hostname)
   --node-ip IP            the node's address on the cluster network: the apiserver
@@ -78,7 +79,7 @@ done
 
 require_real_root
 check_program_dir --bin-dir "$bin_dir" rk-kubelet rk-proxy
-check_program_dir --image-dir "$image_dir" rk-pause rk-hello
+check_program_dir --image-dir "$image_dir" rk-pause rk-hello rk-guestbook rk-visits
 [ -n "$server" ] || die "--server HOST:PORT is required: the apiserver, e.g. 192.168.56.10:6443"
 check_address --server "$server"
 if [ -z "$node_name" ]; then

@@ -28,7 +28,7 @@ impl Fixture {
         for program in MASTER_PROGRAMS.iter().chain(NODE_PROGRAMS).chain(&["rkctl"]) {
             write_program(&fixture.bin_dir().join(program), &format!("#!/bin/sh\necho {program}\n"));
         }
-        for program in ["rk-pause", "rk-hello", "rk-guestbook"] {
+        for program in ["rk-pause", "rk-hello", "rk-guestbook", "rk-visits"] {
             write_program(&fixture.image_dir().join(program), &format!("static {program}"));
         }
         // What else a build directory holds: not programs of an image.
@@ -209,6 +209,7 @@ fn each_node_gets_its_labels_programs_units_and_settings() {
             "usr/lib/rk/images/rk-pause",
             "usr/lib/rk/images/rk-hello",
             "usr/lib/rk/images/rk-guestbook",
+            "usr/lib/rk/images/rk-visits",
             "etc/systemd/system/rk-kubelet.service",
             "etc/systemd/system/rk-proxy.service",
             "etc/rk/kubelet-token",
@@ -223,7 +224,7 @@ fn each_node_gets_its_labels_programs_units_and_settings() {
             assert_eq!(read(&root, &installed), std::fs::read_to_string(fixture.bin_dir().join(program)).unwrap());
             assert_eq!(mode(&root, &installed), 0o755);
         }
-        for program in ["rk-pause", "rk-hello", "rk-guestbook"] {
+        for program in ["rk-pause", "rk-hello", "rk-guestbook", "rk-visits"] {
             let installed = format!("/usr/lib/rk/images/{program}");
             assert_eq!(read(&root, &installed), format!("static {program}"));
             assert_eq!(mode(&root, &installed), 0o755);
