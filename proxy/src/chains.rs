@@ -26,6 +26,10 @@ impl ChainNames {
         Ok(ChainNames { prefix: prefix.to_string() })
     }
 
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// nat: jumped to from PREROUTING and OUTPUT; filter: from INPUT, FORWARD and OUTPUT.
     pub fn services(&self) -> String {
         format!("{}-SERVICES", self.prefix)
@@ -61,7 +65,7 @@ impl ChainNames {
 
 /// FNV-1a, 48 bits as 12 hex digits: stable across builds, so a restarted
 /// proxy recognises the chains it wrote before.
-fn hash(text: &str) -> String {
+pub(crate) fn hash(text: &str) -> String {
     let mut value: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {
         value = (value ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);

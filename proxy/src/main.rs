@@ -1,5 +1,5 @@
 //! rk-proxy: the per-node service proxy. Watches Services and Endpoints and
-//! programs iptables so cluster IPs, node ports and external IPs reach pods.
+//! programs iptables or nftables so cluster IPs, node ports and external IPs reach pods.
 
 use anyhow::Context;
 use clap::Parser;
@@ -7,7 +7,11 @@ use rk_client::{Client, Informer};
 use rk_proto::v1::{Endpoints, ListOptions, Service};
 use rk_proxy::applier::{Backend, Iptables};
 use rk_proxy::chains::ChainNames;
+use rk_proxy::dataplane::{Dataplane, IptablesDataplane};
 use rk_proxy::host::Host;
+use rk_proxy::nft::applier::Nft;
+use rk_proxy::nft::ruleset::Layout;
+use rk_proxy::nft::NftDataplane;
 use rk_proxy::proxier::Proxier;
 use rk_proxy::rules::NodeConfig;
 use rk_proxy::sync_loop::SyncLoop;
@@ -17,7 +21,11 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 #[derive(Parser, Debug)]
-#[command(name = "rk-proxy", version, about = "rk's service proxy: programs iptables for Services on this node")]
+#[command(
+    name = "rk-proxy",
+    version,
+    about = "rk's service proxy: programs iptables or nftables for Services on this node"
+)]
 struct Args {
     /// apiserver address.
     #[arg(long, env = "RK_SERVER", default_value = "127.0.0.1:6443")]
@@ -44,7 +52,11 @@ struct Args {
     /// Seconds between full resyncs (every chain rewritten).
     #[arg(long, default_value_t = 30.0)]
     sync_period: f64,
-    /// First word of every chain this proxy owns (one proxy per prefix per network namespace).
+    /// `iptables` (chains in the nat and filter tables) or `nftables` (one table of rk's own).
+    #[arg(long, env = "RK_PROXY_MODE", default_value = "iptables")]
+    mode: String,
+    /// First word of every chain this proxy owns, and in lower case the name of its nftables
+    /// table (one proxy per prefix per network namespace).
     #[arg(long, env = "RK_PROXY_CHAIN_PREFIX", default_value = "RK")]
     chain_prefix: String,
     /// iptables programs: `system` (`iptables-restore`, as Docker uses) or `legacy` (`iptables-legacy-restore`).
@@ -83,14 +95,25 @@ async fn main() -> anyhow::Result<()> {
     }
     let node =
         NodeConfig { names: ChainNames::new(&args.chain_prefix)?, node_ips, cluster_cidr: args.cluster_cidr.clone() };
-    let iptables = Iptables { runner: Default::default(), backend: Backend::parse(&args.iptables_backend)? };
-    let mut proxier = Proxier::new(node, &args.service_cluster_ip_range, Arc::new(iptables), Arc::new(Host::default()));
+    let (dataplane, removed): (Box<dyn Dataplane>, String) = match args.mode.as_str() {
+        "iptables" => {
+            let iptables = Iptables { runner: Default::default(), backend: Backend::parse(&args.iptables_backend)? };
+            (
+                Box::new(IptablesDataplane::new(node.clone(), Arc::new(iptables))),
+                format!("{}-* chains", args.chain_prefix),
+            )
+        }
+        "nftables" => {
+            let table = rk_proxy::nft::dataplane::table_name(&node.names);
+            let layout = Layout { node: node.clone(), service_cidr: args.service_cluster_ip_range.clone() };
+            (Box::new(NftDataplane::new(layout, Arc::new(Nft::default()))), format!("nftables table ip {table}"))
+        }
+        other => anyhow::bail!("invalid --mode {other:?}: use iptables or nftables"),
+    };
+    let mut proxier = Proxier::new(node, &args.service_cluster_ip_range, dataplane, Arc::new(Host::default()));
     if args.cleanup {
         proxier.cleanup().context("cleaning up rk-proxy's rules and route")?;
-        println!(
-            "removed rk-proxy's {}-* chains and the route of {}",
-            args.chain_prefix, args.service_cluster_ip_range
-        );
+        println!("removed rk-proxy's {removed} and the route of {}", args.service_cluster_ip_range);
         return Ok(());
     }
     let (min_sync, full_sync) =
@@ -108,7 +131,7 @@ async fn main() -> anyhow::Result<()> {
     rk_client::status_server::start(&args.health_listen, Arc::new(move || metrics.render()))
         .await
         .with_context(|| format!("binding {}", args.health_listen))?;
-    tracing::info!(node = %args.node_name, prefix = %args.chain_prefix, "rk-proxy running");
+    tracing::info!(node = %args.node_name, prefix = %args.chain_prefix, mode = %args.mode, "rk-proxy running");
     let sync_loop = SyncLoop { services, endpoints, changed, min_sync, full_sync };
     sync_loop.run(proxier, shutdown_signal()).await;
     Ok(())

@@ -1,64 +1,52 @@
-//! One node's proxier: builds the rules for the current services, applies
-//! only what changed since the last successful sync (everything after a
-//! failure or when a full resync is due), and cleans up after itself.
+//! One node's proxier: programs the dataplane for the current services
+//! (only what changed since the last successful sync; everything after a
+//! failure or when a full resync is due), keeps the service CIDR routed
+//! locally, clears gone UDP flows, and cleans up after itself.
 
-use crate::applier::IptablesApplier;
+use crate::dataplane::Dataplane;
 use crate::host::HostNetwork;
 use crate::metrics::Metrics;
 use crate::model::{Protocol, ServicePortInfo};
-use crate::payload::{self, Previous};
-use crate::rules::{self, NodeConfig, Tables, TABLES};
+use crate::rules::NodeConfig;
 use crate::ProxyError;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 pub struct Proxier {
     node: NodeConfig,
     service_cidr: String,
-    iptables: Arc<dyn IptablesApplier>,
+    dataplane: Box<dyn Dataplane>,
     host: Arc<dyn HostNetwork>,
-    /// What the last successful sync left in the kernel; None forces a full sync.
-    applied: Option<Tables>,
+    /// Whether the next sync is a full one (route and localhost DNAT re-checked too).
+    full: bool,
     /// (service address, endpoint IP) of every UDP flow target last applied.
     udp_targets: BTreeSet<(String, String)>,
     pub metrics: Arc<Metrics>,
-}
-
-/// Built-in chains that jump into rk's: (table, from, to).
-fn jumps(node: &NodeConfig) -> Vec<(&'static str, &'static str, String)> {
-    let names = &node.names;
-    vec![
-        ("nat", "PREROUTING", names.services()),
-        ("nat", "OUTPUT", names.services()),
-        ("nat", "POSTROUTING", names.postrouting()),
-        ("filter", "INPUT", names.services()),
-        ("filter", "FORWARD", names.services()),
-        ("filter", "OUTPUT", names.services()),
-    ]
 }
 
 impl Proxier {
     pub fn new(
         node: NodeConfig,
         service_cidr: &str,
-        iptables: Arc<dyn IptablesApplier>,
+        dataplane: Box<dyn Dataplane>,
         host: Arc<dyn HostNetwork>,
     ) -> Proxier {
         Proxier {
             node,
             service_cidr: service_cidr.to_string(),
-            iptables,
+            dataplane,
             host,
-            applied: None,
+            full: true,
             udp_targets: BTreeSet::new(),
             metrics: Arc::new(Metrics::default()),
         }
     }
 
-    /// The next sync rewrites every chain and re-checks jumps and the route.
+    /// The next sync rewrites every rule and re-checks the route.
     pub fn request_full_sync(&mut self) {
-        self.applied = None;
+        self.full = true;
+        self.dataplane.forget();
     }
 
     /// Programs the node for `ports`; returns how many rules were written.
@@ -70,7 +58,7 @@ impl Proxier {
                 Ok(written)
             }
             Err(error) => {
-                self.applied = None;
+                self.request_full_sync();
                 self.metrics.record_failure();
                 Err(error)
             }
@@ -78,39 +66,15 @@ impl Proxier {
     }
 
     fn try_sync(&mut self, ports: &[ServicePortInfo]) -> Result<usize, ProxyError> {
-        let previous = match self.applied.take() {
-            Some(applied) => Previous::Applied(applied),
-            None => {
-                let src = self.node.node_ips.first().map(String::as_str).unwrap_or("127.0.0.1");
-                self.host.route_service_cidr(&self.service_cidr, src)?;
-                self.host.allow_localhost_dnat()?;
-                Previous::Listed(self.own_chains()?)
-            }
-        };
-        let tables = rules::build(ports, &self.node);
-        let payload = payload::render(&tables, &previous);
-        if !payload.text.is_empty() {
-            self.iptables.restore(&payload.text)?;
+        if self.full {
+            let src = self.node.node_ips.first().map(String::as_str).unwrap_or("127.0.0.1");
+            self.host.route_service_cidr(&self.service_cidr, src)?;
+            self.host.allow_localhost_dnat()?;
         }
-        if matches!(previous, Previous::Listed(_)) {
-            // After the restore: the chains they jump to exist now.
-            for (table, from, to) in jumps(&self.node) {
-                self.iptables.ensure_jump(table, from, &to)?;
-            }
-        }
-        self.applied = Some(tables);
+        let written = self.dataplane.sync(ports)?;
+        self.full = false;
         self.clear_gone_udp_flows(ports)?;
-        Ok(payload.rules_written)
-    }
-
-    fn own_chains(&self) -> Result<BTreeMap<&'static str, BTreeSet<String>>, ProxyError> {
-        TABLES
-            .into_iter()
-            .map(|table| {
-                let chains = self.iptables.list_chains(table)?;
-                Ok((table, chains.into_iter().filter(|c| self.node.names.owns(c)).collect()))
-            })
-            .collect()
+        Ok(written)
     }
 
     /// Conntrack keeps sending a UDP flow to its first endpoint, even a gone one.
@@ -130,16 +94,10 @@ impl Proxier {
         Ok(())
     }
 
-    /// Removes every jump, chain and route this proxy installed.
+    /// Removes every rule and the route this proxy installed.
     pub fn cleanup(&mut self) -> Result<(), ProxyError> {
-        for (table, from, to) in jumps(&self.node) {
-            self.iptables.delete_jump(table, from, &to)?;
-        }
-        let payload = payload::render(&Tables::new(), &Previous::Listed(self.own_chains()?));
-        if !payload.text.is_empty() {
-            self.iptables.restore(&payload.text)?;
-        }
-        self.applied = None;
+        self.dataplane.cleanup()?;
+        self.full = true;
         self.host.unroute_service_cidr(&self.service_cidr)
     }
 }

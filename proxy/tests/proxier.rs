@@ -5,6 +5,7 @@ mod support;
 
 use rk_proto::IntOrString;
 use rk_proxy::applier::RecordingApplier;
+use rk_proxy::dataplane::IptablesDataplane;
 use rk_proxy::host::RecordingHost;
 use rk_proxy::model::{service_ports, ServicePortInfo};
 use rk_proxy::proxier::Proxier;
@@ -18,7 +19,8 @@ fn ports(ready: &[&str]) -> Vec<ServicePortInfo> {
 
 fn proxier() -> (Proxier, Arc<RecordingApplier>, Arc<RecordingHost>) {
     let (iptables, host) = (Arc::new(RecordingApplier::default()), Arc::new(RecordingHost::default()));
-    (Proxier::new(node(), "10.96.0.0/16", iptables.clone(), host.clone()), iptables, host)
+    let dataplane = Box::new(IptablesDataplane::new(node(), iptables.clone()));
+    (Proxier::new(node(), "10.96.0.0/16", dataplane, host.clone()), iptables, host)
 }
 
 #[test]

@@ -6,42 +6,20 @@ mod support;
 use rk_proto::IntOrString;
 use rk_proxy::applier::{Backend, Iptables, IptablesApplier};
 use rk_proxy::command::Runner;
+use rk_proxy::dataplane::IptablesDataplane;
 use rk_proxy::host::Host;
 use rk_proxy::model::service_ports;
 use rk_proxy::proxier::Proxier;
-use std::process::Command;
 use std::sync::Arc;
 use support::*;
-
-struct Netns(String);
-
-impl Netns {
-    fn new() -> Netns {
-        let name = format!("rk-proxy-test-{}", std::process::id());
-        let status = Command::new("ip").args(["netns", "add", &name]).status().unwrap();
-        assert!(status.success(), "ip netns add {name}");
-        Command::new("ip").args(["netns", "exec", &name, "ip", "link", "set", "lo", "up"]).status().unwrap();
-        // The node address support::node() names, as the route's source.
-        Command::new("ip")
-            .args(["netns", "exec", &name, "ip", "addr", "add", "10.9.0.2/32", "dev", "lo"])
-            .status()
-            .unwrap();
-        Netns(name)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
 
 #[test]
 fn iptables_accepts_every_kind_of_rule_and_cleanup_leaves_nothing() {
     let netns = Netns::new();
     let runner = Runner::in_netns(&netns.0);
     let iptables = Arc::new(Iptables { runner: runner.clone(), backend: Backend::System });
-    let mut proxier = Proxier::new(node(), "10.96.0.0/16", iptables.clone(), Arc::new(Host { runner: runner.clone() }));
+    let dataplane = Box::new(IptablesDataplane::new(node(), iptables.clone()));
+    let mut proxier = Proxier::new(node(), "10.96.0.0/16", dataplane, Arc::new(Host { runner: runner.clone() }));
     let mut web = service("web", "10.96.0.10", "http", 80, IntOrString::int(8080));
     let spec = web.spec.as_mut().unwrap();
     spec.ports[0].node_port = 30001;

@@ -5,6 +5,7 @@ use rk_proto::v1::*;
 use rk_proto::IntOrString;
 use rk_proxy::chains::ChainNames;
 use rk_proxy::rules::NodeConfig;
+use std::process::Command;
 use std::sync::Arc;
 
 pub fn node() -> NodeConfig {
@@ -54,4 +55,28 @@ pub fn endpoints(name: &str, port_name: &str, number: i32, ready: &[&str], not_r
 
 pub fn arcs<T>(items: Vec<T>) -> Vec<Arc<T>> {
     items.into_iter().map(Arc::new).collect()
+}
+
+/// A throwaway network namespace with lo up and the node address support::node() names.
+pub struct Netns(pub String);
+
+impl Netns {
+    pub fn new() -> Netns {
+        let name = format!("rk-proxy-test-{}", std::process::id());
+        let status = Command::new("ip").args(["netns", "add", &name]).status().unwrap();
+        assert!(status.success(), "ip netns add {name}");
+        Command::new("ip").args(["netns", "exec", &name, "ip", "link", "set", "lo", "up"]).status().unwrap();
+        // The node address support::node() names, as the route's source.
+        Command::new("ip")
+            .args(["netns", "exec", &name, "ip", "addr", "add", "10.9.0.2/32", "dev", "lo"])
+            .status()
+            .unwrap();
+        Netns(name)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
 }

@@ -1,0 +1,189 @@
+//! Renders the change from what the kernel has to the new ruleset as one
+//! `nft -f` script, applied as one atomic transaction. A full sync (the
+//! kernel's table only listed) rewrites every chain and recreates the shared
+//! maps, keeping the affinity sets' clients; a sync after a successful one
+//! writes only the chains and elements that changed.
+
+use super::ruleset::{shared_maps, Ruleset, BASE_CHAINS};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The chains and sets (maps included) a table listing names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    pub chains: BTreeSet<String>,
+    pub sets: BTreeSet<String>,
+}
+
+impl Listed {
+    /// Parses `nft -t list table ...` output (rules and set elements are skipped).
+    pub fn parse(listing: &str) -> Listed {
+        let mut listed = Listed::default();
+        for line in listing.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                ["chain", name, "{"] => listed.chains.insert(name.to_string()),
+                ["set" | "map", name, "{"] => listed.sets.insert(name.to_string()),
+                _ => false,
+            };
+        }
+        listed
+    }
+}
+
+/// What rk-proxy knows about its table in the kernel.
+#[derive(Debug, Clone)]
+pub enum Previous {
+    /// Names listed from the kernel, contents unknown: everything is rewritten.
+    Listed(Listed),
+    /// Exactly what the last successful sync applied: only changes are written.
+    Applied(Ruleset),
+}
+
+/// The script (empty when nothing changed) and how many rules and elements it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    pub text: String,
+    pub written: usize,
+}
+
+pub fn render(table: &str, new: &Ruleset, previous: &Previous) -> Script {
+    let mut out = Writer { table: format!("ip {table}"), text: String::new(), written: 0 };
+    match previous {
+        Previous::Listed(listed) => out.full(new, listed),
+        Previous::Applied(old) => out.changes(new, old),
+    }
+    Script { text: out.text, written: out.written }
+}
+
+struct Writer {
+    table: String,
+    text: String,
+    written: usize,
+}
+
+impl Writer {
+    fn line(&mut self, line: String) {
+        self.text.push_str(&line);
+        self.text.push('\n');
+    }
+
+    fn declare_chain(&mut self, name: &str) {
+        let table = self.table.clone();
+        match BASE_CHAINS.iter().find(|(base, ..)| *base == name) {
+            Some((_, kind, hook, priority)) => self.line(format!(
+                "add chain {table} {name} {{ type {kind} hook {hook} priority {priority}; policy accept; }}"
+            )),
+            None => self.line(format!("add chain {table} {name}")),
+        }
+    }
+
+    fn rules(&mut self, name: &str, rules: &[String]) {
+        for rule in rules {
+            let line = format!("add rule {} {name} {rule}", self.table);
+            self.line(line);
+        }
+        self.written += rules.len();
+    }
+
+    /// `add element` / `delete element` of many keys in one statement.
+    fn elements<'a>(&mut self, verb: &str, map: &str, items: impl Iterator<Item = (&'a String, Option<&'a String>)>) {
+        let items: Vec<String> = items
+            .map(|(key, value)| match value {
+                Some(value) if !value.is_empty() => format!("{key} : {value}"),
+                _ => key.clone(),
+            })
+            .collect();
+        if items.is_empty() {
+            return;
+        }
+        if verb == "add" {
+            self.written += items.len();
+        }
+        let line = format!("{verb} element {} {map} {{ {} }}", self.table, items.join(", "));
+        self.line(line);
+    }
+
+    fn full(&mut self, new: &Ruleset, listed: &Listed) {
+        let table = self.table.clone();
+        self.line(format!("add table {table}"));
+        for name in new.chains.keys() {
+            self.declare_chain(name);
+        }
+        // Flushing every chain unbinds the maps, so they can be made anew: adding
+        // elements to a map bound by thousands of old rules costs a walk per element.
+        for name in &listed.chains {
+            self.line(format!("flush chain {table} {name}"));
+        }
+        for (name, declaration) in shared_maps() {
+            if listed.sets.contains(&name) {
+                self.line(format!("delete {} {table} {name}", kind(&declaration)));
+            }
+            self.line(format!("add {} {table} {name} {declaration}", kind(&declaration)));
+        }
+        for (name, declaration) in &new.affinity_sets {
+            self.line(format!("add set {table} {name} {declaration}"));
+        }
+        for (map, elements) in &new.elements {
+            self.elements("add", map, elements.iter().map(|(k, v)| (k, Some(v))));
+        }
+        for (name, rules) in &new.chains {
+            self.rules(name, rules);
+        }
+        for name in listed.chains.iter().filter(|c| !new.chains.contains_key(*c)) {
+            self.line(format!("delete chain {table} {name}"));
+        }
+        let shared: BTreeSet<String> = shared_maps().into_iter().map(|(name, _)| name).collect();
+        for name in listed.sets.iter().filter(|s| !new.affinity_sets.contains_key(*s) && !shared.contains(*s)) {
+            self.line(format!("delete set {table} {name}"));
+        }
+    }
+
+    fn changes(&mut self, new: &Ruleset, old: &Ruleset) {
+        let table = self.table.clone();
+        for (name, declaration) in new.affinity_sets.iter().filter(|(s, _)| !old.affinity_sets.contains_key(*s)) {
+            self.line(format!("add set {table} {name} {declaration}"));
+        }
+        let added: Vec<&String> = new.chains.keys().filter(|c| !old.chains.contains_key(*c)).collect();
+        for name in &added {
+            self.declare_chain(name);
+        }
+        let changed: Vec<&String> = new
+            .chains
+            .iter()
+            .filter(|(c, rules)| old.chains.get(*c).is_some_and(|r| r != *rules))
+            .map(|(c, _)| c)
+            .collect();
+        let stale: Vec<&String> = old.chains.keys().filter(|c| !new.chains.contains_key(*c)).collect();
+        for name in changed.iter().chain(&stale) {
+            self.line(format!("flush chain {table} {name}"));
+        }
+        let empty = BTreeMap::new();
+        for (map, elements) in &old.elements {
+            let now = new.elements.get(map).unwrap_or(&empty);
+            let gone = elements.iter().filter(|(k, v)| now.get(*k) != Some(*v)).map(|(k, _)| (k, None));
+            self.elements("delete", map, gone);
+        }
+        for name in added.iter().chain(&changed) {
+            self.rules(name, &new.chains[*name]);
+        }
+        for (map, elements) in &new.elements {
+            let then = old.elements.get(map).unwrap_or(&empty);
+            let fresh = elements.iter().filter(|(k, v)| then.get(*k) != Some(*v)).map(|(k, v)| (k, Some(v)));
+            self.elements("add", map, fresh);
+        }
+        for name in stale {
+            self.line(format!("delete chain {table} {name}"));
+        }
+        for name in old.affinity_sets.keys().filter(|s| !new.affinity_sets.contains_key(*s)) {
+            self.line(format!("delete set {table} {name}"));
+        }
+    }
+}
+
+/// `map` when the declaration maps keys to values, else `set`.
+fn kind(declaration: &str) -> &'static str {
+    match declaration.contains(" : ") {
+        true => "map",
+        false => "set",
+    }
+}
