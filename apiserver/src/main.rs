@@ -26,9 +26,9 @@ struct Args {
     /// etcd client URLs, comma-separated.
     #[arg(long, env = "RK_ETCD_SERVERS", default_value = "http://127.0.0.1:2379", value_delimiter = ',')]
     etcd_servers: Vec<String>,
-    /// Address for the gRPC API.
-    #[arg(long, env = "RK_APISERVER_LISTEN", default_value = "127.0.0.1:6443")]
-    listen: String,
+    /// Addresses for the gRPC API, comma-separated (e.g. loopback and the cluster network's).
+    #[arg(long, env = "RK_APISERVER_LISTEN", default_value = "127.0.0.1:6443", value_delimiter = ',')]
+    listen: Vec<String>,
     /// Address for HTTP /healthz, /readyz and /metrics.
     #[arg(long, env = "RK_APISERVER_HEALTH_LISTEN", default_value = "127.0.0.1:6480")]
     health_listen: String,
@@ -55,11 +55,14 @@ async fn main() -> anyhow::Result<()> {
     let storage = EtcdStorage::connect(&args.etcd_servers)
         .await
         .with_context(|| format!("connecting to etcd at {}", args.etcd_servers.join(",")))?;
-    let grpc = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let mut grpc = Vec::new();
+    for address in &args.listen {
+        grpc.push(tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?);
+    }
     let http = tokio::net::TcpListener::bind(&args.health_listen)
         .await
         .with_context(|| format!("binding {}", args.health_listen))?;
-    tracing::info!(grpc = %args.listen, http = %args.health_listen, "rk-apiserver serving");
+    tracing::info!(grpc = %args.listen.join(","), http = %args.health_listen, "rk-apiserver serving");
     let config = ServerConfig {
         service_cluster_ip_range: args.service_cluster_ip_range,
         node_port_range,

@@ -59,12 +59,13 @@ pub enum ServerError {
     Http(#[from] std::io::Error),
 }
 
-/// Serves until `shutdown` completes, then stops accepting and lets requests
-/// in flight finish (watch streams are cut after a short drain period).
+/// Serves the API on every one of `grpc_listeners` until `shutdown`
+/// completes, then stops accepting and lets requests in flight finish (watch
+/// streams are cut after a short drain period).
 pub async fn serve(
     storage: Arc<dyn Storage>,
     config: ServerConfig,
-    grpc_listener: TcpListener,
+    grpc_listeners: Vec<TcpListener>,
     http_listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
@@ -128,11 +129,12 @@ pub async fn serve(
     let http_server = axum::serve(http_listener, http).with_graceful_shutdown(stopped(stop_rx.clone()));
     // Small request/response pairs must not wait for Nagle's algorithm (tonic sets
     // TCP_NODELAY only on listeners it binds itself).
-    let connections = TcpListenerStream::new(grpc_listener).map(|connection| {
-        connection.inspect(|stream| {
-            let _ = stream.set_nodelay(true);
-        })
-    });
+    let connections =
+        futures::stream::select_all(grpc_listeners.into_iter().map(TcpListenerStream::new)).map(|connection| {
+            connection.inspect(|stream| {
+                let _ = stream.set_nodelay(true);
+            })
+        });
     let grpc_server = router.serve_with_incoming_shutdown(connections, stopped(stop_rx.clone()));
     let drain_deadline = async move {
         stopped(stop_rx).await;

@@ -72,6 +72,13 @@ fn two_nodes_route_pods_to_each_other_but_not_off_the_machine_and_down_removes_e
     assert!(!out.status.success(), "reaching 192.0.2.1 must fail: {}", text(&out.stdout));
     assert!(started.elapsed() < Duration::from_secs(4), "it failed only after {:?}", started.elapsed());
 
+    // The nodes reach the apiserver at the bridge address; it listens there and on loopback only.
+    let port = cluster.server().rsplit_once(':').unwrap().1.to_string();
+    let sockets = text(&Command::new("ss").args(["-Hltn", &format!("sport = :{port}")]).output().unwrap().stdout);
+    let mut listening: Vec<&str> = sockets.lines().filter_map(|l| l.split_whitespace().nth(3)).collect();
+    listening.sort();
+    assert_eq!(listening, [format!("{}:{port}", nodes.cidrs[1].gateway(0)), format!("127.0.0.1:{port}")]);
+
     let bridge = bridge_of(&nodes.cidrs[1].gateway(0));
     let id = bridge.trim_start_matches("rk").to_string();
     let running = pids(cluster);

@@ -72,7 +72,7 @@ async fn serve_until_stopped(storage: EtcdStorage, config: ServerConfig, stop: &
         let shutdown = async move {
             let _ = stopped.changed().await;
         };
-        serve(Arc::new(storage), config, grpc, http, shutdown).await.expect("apiserver serves");
+        serve(Arc::new(storage), config, vec![grpc], http, shutdown).await.expect("apiserver serves");
     });
     (address, health_address)
 }

@@ -106,12 +106,13 @@ impl UpArgs {
         format!("127.0.0.1:{}", self.apiserver_port)
     }
 
-    /// Loopback only, unless nodes in namespaces must reach it over their bridge.
-    fn apiserver_listen(&self) -> String {
-        match self.node.nodes {
-            0 | 1 => self.apiserver_address(),
-            _ => format!("0.0.0.0:{}", self.apiserver_port),
-        }
+    /// Loopback, and the host's bridge address when nodes in namespaces
+    /// reach it over their bridge (never every address of the machine).
+    fn apiserver_listen(&self, state_dir: &Path) -> anyhow::Result<String> {
+        Ok(match self.node.network(state_dir)? {
+            None => self.apiserver_address(),
+            Some(network) => format!("{},{}:{}", self.apiserver_address(), network.host_address(), self.apiserver_port),
+        })
     }
 }
 
@@ -145,7 +146,7 @@ pub fn plan(args: &UpArgs, state_dir: &Path) -> anyhow::Result<Vec<Component>> {
         program: find_program("rk-apiserver", "build it with `cargo build --release` (scripts/cluster-up does)")?,
         args: vec![
             format!("--etcd-servers={etcd_url}"),
-            format!("--listen={}", args.apiserver_listen()),
+            format!("--listen={}", args.apiserver_listen(state_dir)?),
             format!("--health-listen=127.0.0.1:{}", args.apiserver_health_port),
             format!("--service-cluster-ip-range={}", args.service_cluster_ip_range),
             format!("--kubelet-token-file={}", super::node::token_file(state_dir)?.display()),

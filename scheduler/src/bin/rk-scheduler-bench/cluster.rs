@@ -66,7 +66,13 @@ impl Cluster {
                 let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let http = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let address = grpc.local_addr()?.to_string();
-                tokio::spawn(serve(Arc::new(storage), ServerConfig::default(), grpc, http, std::future::pending()));
+                tokio::spawn(serve(
+                    Arc::new(storage),
+                    ServerConfig::default(),
+                    vec![grpc],
+                    http,
+                    std::future::pending(),
+                ));
                 anyhow::Ok(address)
             })
             .await??;
