@@ -76,6 +76,8 @@ fn write_pod_template(w: &mut Writer, template: Option<&PodTemplateSpec>) {
     }
     write_containers(w, Indent::Template, &spec.containers, None);
     write_volumes(w, Indent::Template, &spec.volumes);
+    // As kubectl's DescribePodTemplate: where the pods may run (rk has no tolerations).
+    w.labels("  Node-Selectors", &spec.node_selector);
 }
 
 #[cfg(test)]
@@ -136,6 +138,7 @@ mod tests {
                             }],
                             ..Default::default()
                         }],
+                        node_selector: [("disktype".to_string(), "ssd".to_string())].into(),
                         ..Default::default()
                     }),
                 }),
@@ -159,12 +162,13 @@ mod tests {
              \x20 Labels:  app=web\n\
              \x20 Containers:\n\
              \x20  nginx:\n\
-             \x20   Image:        nginx\n\
-             \x20   Port:         80/TCP\n\
-             \x20   Host Port:    0/TCP\n\
-             \x20   Environment:  <none>\n\
-             \x20   Mounts:       <none>\n\
-             \x20 Volumes:        <none>\n"
+             \x20   Image:         nginx\n\
+             \x20   Port:          80/TCP\n\
+             \x20   Host Port:     0/TCP\n\
+             \x20   Environment:   <none>\n\
+             \x20   Mounts:        <none>\n\
+             \x20 Volumes:         <none>\n\
+             \x20 Node-Selectors:  disktype=ssd\n"
         );
     }
 }
