@@ -121,3 +121,22 @@ fn client_ip_affinity_keeps_one_client_on_one_pod_and_cluster_down_removes_the_r
         text(&std::process::Command::new("ip").args(["route", "show", "table", "local"]).output().unwrap().stdout);
     assert!(!routes.contains(&cluster.service_cidr), "route left: {routes}");
 }
+
+#[test]
+fn a_pod_reaches_itself_through_its_own_service() {
+    let cluster = ProxyCluster::up();
+    // The Service's only endpoint is the pod that calls it (hairpin): rk-proxy masquerades that
+    // traffic, or the pod would answer its own address directly and drop the reply.
+    let pod = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: lonely\n  labels: {{app: hello}}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: server\n    image: {BUSYBOX}\n    command: [sh, -c, 'while true; do nc -l -p 8080 -e hostname; done']\n    ports:\n    - {{name: web, containerPort: 8080}}\n");
+    cluster.create("lonely", &pod);
+    let ip = cluster.service("hairpin", "");
+    eventually(&cluster.cluster, &["get", "pod", "lonely", "-o", "jsonpath={.status.phase}"], "lonely Running", |p| {
+        p == "Running"
+    });
+    let call = format!("nc -w 3 {ip} 80 </dev/null");
+    let out =
+        eventually(&cluster.cluster, &["exec", "lonely", "--", "sh", "-c", &call], "the pod answers itself", |t| {
+            t.trim() == "lonely"
+        });
+    assert_eq!(out.trim(), "lonely");
+}

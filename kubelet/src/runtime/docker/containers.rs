@@ -51,6 +51,12 @@ pub(super) async fn run_sandbox(docker: &Docker, node: &str, config: &SandboxCon
         let _ = remove_container(docker, &id).await;
         return Err(e);
     }
+    if let PodNetwork::Bridge(network) = &config.network {
+        // The pod works without it, only not through its own Services.
+        if let Err(error) = super::hairpin::enable_on_ports(docker, network).await {
+            tracing::warn!(%error, pod = %config.pod_name, "could not turn on hairpin mode on the pod bridge");
+        }
+    }
     Ok(id)
 }
 

@@ -7,6 +7,7 @@
 mod containers;
 mod errors;
 mod exec;
+mod hairpin;
 mod images_pull;
 mod list;
 mod logs;
