@@ -4,11 +4,13 @@
 //! namespaces; records the tables in BENCHMARKS.md.
 
 mod datapath;
+mod mode;
 mod netns;
 mod sync;
 
 use anyhow::bail;
 use clap::Parser;
+use mode::Mode;
 use rk_bench::sections::{self, Markers, RunInfo, Section};
 use rk_proxy::applier::Backend;
 use std::time::Duration;
@@ -18,7 +20,7 @@ const MARKERS: Markers = Markers { start: "<!-- rk-proxy-bench:start -->", end: 
 #[derive(Parser, Debug)]
 #[command(
     name = "rk-proxy-bench",
-    about = "Benchmarks rk-proxy's iptables sync and data path in throwaway network namespaces; records BENCHMARKS.md"
+    about = "Benchmarks rk-proxy's iptables and nftables sync and data path in throwaway network namespaces; records BENCHMARKS.md"
 )]
 struct Args {
     /// Service counts to sync (10 endpoints each); one-endpoint changes are timed at the largest.
@@ -58,18 +60,21 @@ fn main() -> anyhow::Result<()> {
     println!("rk-proxy-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
     let largest = args.services.iter().copied().max().unwrap_or_default();
     let mut results = Vec::new();
-    for backend in [Backend::System, Backend::Legacy] {
+    for mode in [Mode::Nftables, Mode::Iptables(Backend::System), Mode::Iptables(Backend::Legacy)] {
         for &count in &args.services {
-            if backend == Backend::System && count > args.system_max_services {
+            if mode == Mode::Iptables(Backend::System) && count > args.system_max_services {
                 continue;
             }
             let changes = if count == largest || count == args.system_max_services { args.changes } else { 0 };
-            eprintln!("syncing {count} services with {}...", sync::backend_name(backend));
-            results.push(sync::measure(backend, count, args.full_syncs, changes)?);
+            eprintln!("syncing {count} services with {}...", mode.name());
+            results.push(sync::measure(mode, count, args.full_syncs, changes)?);
         }
     }
-    eprintln!("data path...");
-    let data = datapath::measure(Backend::System, args.requests, args.threads, Duration::from_secs(args.window))?;
+    let mut data = Vec::new();
+    for mode in [Mode::Nftables, Mode::Iptables(Backend::System)] {
+        eprintln!("data path with {}...", mode.name());
+        data.push(datapath::measure(mode, args.requests, args.threads, Duration::from_secs(args.window))?);
+    }
     let parts: Vec<Section> = vec![sync::section(&results), datapath::section(&data, args.threads)];
     let body: String = parts.iter().map(|s| s.markdown.clone() + "\n").collect();
     let section = format!(

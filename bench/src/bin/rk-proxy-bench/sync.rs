@@ -1,10 +1,10 @@
 //! Sync time: N Services with 10 endpoints each, programmed by the real
-//! proxier (rule build + iptables-restore) in a throwaway namespace.
+//! proxier (rule build + iptables-restore or nft -f) in a throwaway namespace.
 
+use crate::mode::Mode;
 use crate::netns::Netns;
 use rk_bench::sections::{Goal, Section};
 use rk_bench::stats::{ms, Summary};
-use rk_proxy::applier::{Backend, Iptables};
 use rk_proxy::chains::ChainNames;
 use rk_proxy::command::Runner;
 use rk_proxy::host::Host;
@@ -38,7 +38,7 @@ pub fn services(count: usize) -> Vec<ServicePortInfo> {
 }
 
 pub struct SyncResult {
-    pub backend: Backend,
+    pub mode: Mode,
     pub services: usize,
     pub rules: usize,
     pub full: Summary,
@@ -47,7 +47,7 @@ pub struct SyncResult {
 }
 
 /// Full syncs (`runs`, the first creating every chain) and, when `changes` > 0, one-endpoint changes.
-pub fn measure(backend: Backend, count: usize, runs: usize, changes: usize) -> anyhow::Result<SyncResult> {
+pub fn measure(mode: Mode, count: usize, runs: usize, changes: usize) -> anyhow::Result<SyncResult> {
     let netns = Netns::create(&format!("rk-proxy-bench-sync-{}", std::process::id()))?;
     netns.exec(&["ip", "addr", "add", &format!("{NODE_IP}/32"), "dev", "lo"])?;
     let runner = Runner::in_netns(&netns.name);
@@ -56,12 +56,8 @@ pub fn measure(backend: Backend, count: usize, runs: usize, changes: usize) -> a
         node_ips: vec![NODE_IP.into(), "127.0.0.1".into()],
         cluster_cidr: "10.100.0.0/14".into(),
     };
-    let mut proxier = Proxier::new(
-        node,
-        "10.96.0.0/16",
-        Arc::new(Iptables { runner: runner.clone(), backend }),
-        Arc::new(Host { runner }),
-    );
+    let dataplane = mode.dataplane(&node, "10.96.0.0/16", runner.clone());
+    let mut proxier = Proxier::new(node, "10.96.0.0/16", dataplane, Arc::new(Host { runner }));
     let mut ports = services(count);
     let mut full = Vec::new();
     let mut rules = 0;
@@ -80,7 +76,7 @@ pub fn measure(backend: Backend, count: usize, runs: usize, changes: usize) -> a
         change.push(started.elapsed());
     }
     Ok(SyncResult {
-        backend,
+        mode,
         services: count,
         rules,
         full: Summary::of(full),
@@ -90,8 +86,8 @@ pub fn measure(backend: Backend, count: usize, runs: usize, changes: usize) -> a
 
 pub fn section(results: &[SyncResult]) -> Section {
     let mut markdown = String::from(
-        "### Sync time (rule build + `iptables-restore -w --noflush`, in a throwaway network namespace)\n\n\
-         | iptables | services × 10 endpoints | rules | full sync p50 ms | full sync p99 ms | one endpoint change p50 ms | one endpoint change p99 ms |\n|---|---|---|---|---|---|---|\n",
+        "### Sync time (rule build + `iptables-restore -w --noflush` or `nft -f -`, in a throwaway network namespace)\n\n\
+         | mode | services × 10 endpoints | rules | full sync p50 ms | full sync p99 ms | one endpoint change p50 ms | one endpoint change p99 ms |\n|---|---|---|---|---|---|---|\n",
     );
     let mut goals = Vec::new();
     for result in results {
@@ -101,7 +97,7 @@ pub fn section(results: &[SyncResult]) -> Section {
         };
         markdown.push_str(&format!(
             "| {} | {} | {} | {} | {} | {change_p50} | {change_p99} |\n",
-            backend_name(result.backend),
+            result.mode.name(),
             result.services,
             result.rules,
             ms(result.full.p50),
@@ -110,7 +106,7 @@ pub fn section(results: &[SyncResult]) -> Section {
         goals.push(Goal {
             // A handful of goals per run: leaking their names is cheaper than owning them.
             name: Box::leak(
-                format!("full sync, {} services, {}", result.services, backend_name(result.backend)).into_boxed_str(),
+                format!("full sync, {} services, {}", result.services, result.mode.name()).into_boxed_str(),
             ),
             target: "≤ 2 s",
             actual: format!("{} ms p50", ms(result.full.p50)),
@@ -119,7 +115,7 @@ pub fn section(results: &[SyncResult]) -> Section {
         if let Some(change) = &result.change {
             goals.push(Goal {
                 name: Box::leak(
-                    format!("one endpoint change, {} services, {}", result.services, backend_name(result.backend))
+                    format!("one endpoint change, {} services, {}", result.services, result.mode.name())
                         .into_boxed_str(),
                 ),
                 target: "≤ 100 ms",
@@ -130,14 +126,8 @@ pub fn section(results: &[SyncResult]) -> Section {
     }
     markdown.push_str(
         "\nBaseline: the full sync is what a proxy rewriting every chain on each change would pay; a change \
-         writes only the chains whose rules differ.\n",
+         writes only the chains (and, with nftables, the map elements) that differ. Rules: iptables rules, or \
+         nftables rules plus map elements.\n",
     );
     Section { markdown, goals }
-}
-
-pub fn backend_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::System => "iptables-nft (system)",
-        Backend::Legacy => "iptables-legacy",
-    }
 }
