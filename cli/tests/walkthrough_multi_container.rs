@@ -1,0 +1,330 @@
+//! Walkthrough 4 of the README end to end: multi-container pods.
+//! `rkctl create -f examples/multi-container` on a two-node cluster: an RC of
+//! three pods, each the guestbook application and its Redis cache sharing
+//! localhost, with a `cpu: 0.5` limit and env settings; a LoadBalancer Service
+//! answering on its external IP from the host; `rkctl exec -i -t` into a
+//! container; a deleted pod's replacement seen Pending, then Running.
+
+mod common;
+
+use common::nodes::{example, TwoNodes};
+use common::{address, eventually, text, Cluster};
+use rk_testkit::lease_cluster_cidr;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// One `GET path`: the status code and the body.
+fn get(address: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    let status = reply.split_whitespace().nth(1).and_then(|code| code.parse().ok());
+    let body = reply.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
+    status.map(|status| (status, body)).ok_or_else(|| std::io::Error::other(format!("not HTTP: {reply:?}")))
+}
+
+/// `GET /add?entry=...` until it answers 201 (at most 60 s): the pod that
+/// added it and how many entries that pod's cache holds now.
+fn add(address: SocketAddr, entry: &str) -> (String, u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match get(address, &format!("/add?entry={entry}")) {
+            Ok((201, body)) => {
+                let added = body.trim().strip_prefix("pod ").and_then(|rest| rest.split_once(" added entry "));
+                let (pod, n) = added.unwrap_or_else(|| panic!("an answer to /add: {body:?}"));
+                return (pod.to_string(), n.parse().unwrap());
+            }
+            answer => assert!(Instant::now() < deadline, "{address} never added an entry: {answer:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Pods as name → (node, IP, phase, restarts of each container summed), from `-o json`.
+fn pods(cluster: &Cluster) -> BTreeMap<String, [String; 4]> {
+    let list: serde_json::Value = serde_json::from_str(&cluster.ok(&["get", "pods", "-o", "json"])).unwrap();
+    let field = |pod: &serde_json::Value, pointer: &str| {
+        pod.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+    };
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pod| {
+            let statuses =
+                pod.pointer("/status/containerStatuses").and_then(|s| s.as_array()).cloned().unwrap_or_default();
+            let restarts: u64 = statuses.iter().filter_map(|s| s["restartCount"].as_u64()).sum();
+            let fields = [field(pod, "/spec/nodeName"), field(pod, "/status/podIP"), field(pod, "/status/phase")];
+            let [node, ip, phase] = fields;
+            (field(pod, "/metadata/name"), [node, ip, phase, restarts.to_string()])
+        })
+        .collect()
+}
+
+/// The columns of a table's row whose first column is `name`, by header.
+fn row(table: &str, name: &str) -> BTreeMap<String, String> {
+    let header = table.lines().next().unwrap();
+    // Headers may hold one space ("NOMINATED NODE"): columns start where headers do.
+    let starts: Vec<usize> = header
+        .char_indices()
+        .filter(|&(i, c)| c != ' ' && (i == 0 || header[..i].ends_with("  ")))
+        .map(|(i, _)| i)
+        .collect();
+    let line = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("{name} in\n{table}"));
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &start)| {
+            let end = starts.get(k + 1).copied().unwrap_or(usize::MAX);
+            let cell = |s: &str| s.get(start..end.min(s.len())).unwrap_or_default().trim().to_string();
+            (cell(header), cell(line))
+        })
+        .collect()
+}
+
+/// A line of `describe` starting with `expected`, spaces aside.
+fn has_line(describe: &str, expected: &str) -> bool {
+    let expected = expected.split_whitespace().collect::<Vec<_>>().join(" ");
+    describe.lines().any(|line| line.split_whitespace().collect::<Vec<_>>().join(" ").starts_with(&expected))
+}
+
+/// `rkctl exec -i -t POD -c CONTAINER -- sh` on a pseudo-terminal (`script`),
+/// `input` typed into it; what the terminal showed, and whether rkctl succeeded.
+fn exec_tty(cluster: &Cluster, pod: &str, container: &str, input: &str) -> (bool, String) {
+    let command = format!(
+        "{} --state-dir {} exec {pod} -c {container} -i -t -- sh",
+        common::rkctl_binary(),
+        cluster.dir.path().display()
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_remove("RK_SERVER")
+        .env_remove("RK_STATE_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    // Typed while the shell runs; the pipe stays open until `exit` ends it.
+    let typist = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = stdin.write_all(input.as_bytes());
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let (done, finished) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let out = child.wait_with_output().unwrap();
+        let _ = done.send(());
+        out
+    });
+    finished.recv_timeout(Duration::from_secs(30)).expect("exec -it ends within 30 s");
+    let out = waiter.join().unwrap();
+    typist.join().unwrap();
+    (out.status.success(), format!("{}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+#[test]
+fn multi_container_pods_share_localhost_answer_on_a_load_balancer_ip_and_a_deleted_pod_is_replaced() {
+    let started = Instant::now();
+    let range = lease_cluster_cidr();
+    let nodes = TwoNodes::up_with(&[&format!("--load-balancer-ip-range={}", range.subnet(0))]);
+    let cluster = &nodes.cluster;
+
+    let created = cluster.ok(&["create", "-f", &example("multi-container")]);
+    for object in ["service/cached-guestbook", "replicationcontroller/cached-guestbook"] {
+        assert!(created.contains(&format!("{object} created")), "{object} in:\n{created}");
+    }
+    let wide = eventually(cluster, &["get", "pods", "-o", "wide"], "three pods Running, 2/2 ready", |t| {
+        let lines: Vec<&str> = t.lines().skip(1).collect();
+        lines.len() == 3
+            && lines.iter().all(|l| l.split_whitespace().take(3).skip(1).collect::<Vec<_>>() == ["2/2", "Running"])
+    });
+    let before = pods(cluster);
+    assert_eq!(before.len(), 3, "{before:?}");
+
+    // Desired and actual state.
+    let rc = eventually(cluster, &["get", "rc"], "cached-guestbook 3/3/3", |t| {
+        t.lines()
+            .nth(1)
+            .is_some_and(|l| l.split_whitespace().take(4).collect::<Vec<_>>() == ["cached-guestbook", "3", "3", "3"])
+    });
+    assert_eq!(
+        rc.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
+    );
+    for (name, [node, ip, _, restarts]) in &before {
+        let row = row(&wide, name);
+        assert_eq!((&row["NODE"], &row["IP"], &row["RESTARTS"]), (node, ip, restarts), "{name} in\n{wide}");
+        assert_eq!((row["READY"].as_str(), restarts.as_str()), ("2/2", "0"), "{name} in\n{wide}");
+    }
+
+    // The LoadBalancer Service gets an external IP from the range, shown by get svc.
+    let path = "jsonpath={.status.loadBalancer.ingress[0].ip}";
+    let ingress =
+        eventually(cluster, &["get", "svc", "cached-guestbook", "-o", path], "an ingress IP", |ip| !ip.is_empty());
+    assert!(ingress.starts_with(range.subnet(0).trim_end_matches("0/24")), "{ingress} not in {}", range.subnet(0));
+    let svc = cluster.ok(&["get", "svc"]);
+    let service = row(&svc, "cached-guestbook");
+    assert_eq!(
+        (service["TYPE"].as_str(), service["EXTERNAL-IP"].as_str()),
+        ("LoadBalancer", ingress.as_str()),
+        "{svc}"
+    );
+    assert!(service["PORT(S)"].starts_with("80:"), "{svc}");
+
+    // End to end from the host through the ingress IP: each pod's application
+    // adds to the cache beside it, so each pod counts its own entries.
+    let lb = address(&ingress, "80");
+    let mut added: BTreeMap<String, u64> = BTreeMap::new();
+    for i in 0..24 {
+        let (pod, n) = add(lb, &format!("entry-{i}"));
+        assert!(before.contains_key(&pod), "{pod} is not one of {before:?}");
+        *added.entry(pod.clone()).or_default() += 1;
+        assert_eq!(n, added[&pod], "{pod}'s entries are its own: {added:?}");
+    }
+    assert!(added.len() >= 2, "several pods answer on {ingress}: {added:?}");
+    for (pod, count) in &added {
+        let cached = cluster.ok(&["exec", pod, "-c", "cache", "--", "redis-cli", "LLEN", "guestbook"]);
+        assert_eq!(cached.trim(), count.to_string(), "{pod}'s cache holds its entries");
+    }
+
+    // The limits and env settings reach the containers.
+    let pod = before.keys().next().unwrap().clone();
+    let node: u8 = before[&pod][0].trim_start_matches("node").parse().unwrap();
+    let filter = |name: &str| {
+        let out = nodes.docker(
+            node,
+            &[
+                "ps",
+                "-q",
+                "--filter",
+                &format!("label=io.rk.pod.name={pod}"),
+                "--filter",
+                &format!("label=io.rk.container.name={name}"),
+            ],
+        );
+        text(&out.stdout).trim().to_string()
+    };
+    let app = filter("app");
+    let inspect =
+        text(&nodes.docker(node, &["inspect", "-f", "{{.HostConfig.NanoCpus}} {{json .Config.Env}}", &app]).stdout);
+    assert!(inspect.starts_with("500000000 "), "cpu: 0.5 is half a CPU: {inspect}");
+    for variable in ["REDIS_ADDRESS=127.0.0.1:6379", "PORT=8080"] {
+        assert!(inspect.contains(variable), "{variable} in the app's environment: {inspect}");
+    }
+    let cache = filter("cache");
+    let inspect = text(&nodes.docker(node, &["inspect", "-f", "{{.HostConfig.NanoCpus}}", &cache]).stdout);
+    assert_eq!(inspect.trim(), "100000000", "cpu: 100m");
+
+    let describe = cluster.ok(&["describe", "pod", &pod]);
+    for expected in [
+        format!("Node: {}/{}", before[&pod][0], nodes.node_address(node)),
+        format!("IP: {}", before[&pod][1]),
+        "Status: Running".to_string(),
+        "Controlled By: ReplicationController/cached-guestbook".to_string(),
+        "app:".to_string(),
+        "cache:".to_string(),
+        "Image: rk/guestbook:1.0".to_string(),
+        "Image: rk/redis:7".to_string(),
+        "Limits:".to_string(),
+        "cpu: 500m".to_string(),
+        "memory: 64Mi".to_string(),
+        "cpu: 100m".to_string(),
+        "Environment:".to_string(),
+        "REDIS_ADDRESS: 127.0.0.1:6379".to_string(),
+        "PORT: 8080".to_string(),
+        "State: Running".to_string(),
+        "Restart Count: 0".to_string(),
+        "Events:".to_string(),
+    ] {
+        assert!(has_line(&describe, &expected), "{expected:?} in describe pod:\n{describe}");
+    }
+    let describe = cluster.ok(&["describe", "svc", "cached-guestbook"]);
+    for expected in ["Type: LoadBalancer", &format!("LoadBalancer Ingress: {ingress}"), "Endpoints:"] {
+        assert!(has_line(&describe, expected), "{expected:?} in describe svc:\n{describe}");
+    }
+
+    // An interactive shell in the cache container, on a terminal: both
+    // containers share the pod's hostname and localhost.
+    let (ok, shown) =
+        exec_tty(cluster, &pod, "cache", "echo $((6*7)) $(hostname); redis-cli -h 127.0.0.1 PING; exit\n");
+    eprintln!("exec -i -t -c cache:\n{shown}");
+    assert!(ok, "exec -i -t into cache: {shown}");
+    assert!(shown.contains(&format!("42 {pod}")), "the shell's answer in:\n{shown}");
+    assert!(shown.contains("PONG"), "the cache answers on the pod's localhost:\n{shown}");
+    // The application's image is its program alone: no shell to run, said so.
+    let (ok, shown) = exec_tty(cluster, &pod, "app", "exit\n");
+    eprintln!("exec -i -t -c app:\n{shown}");
+    assert!(!ok, "the app container has no sh: {shown}");
+    assert!(shown.contains("\"sh\": executable file not found"), "the error names the missing program: {shown}");
+
+    // A deleted pod's replacement is seen Pending, then Running.
+    let mut watch = cluster.command().args(["get", "pods", "-w"]).stdout(Stdio::piped()).spawn().unwrap();
+    let (lines, seen) = mpsc::channel();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let victim = before.keys().last().unwrap().clone();
+    cluster.ok(&["delete", "pod", &victim]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut phases: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let replacement = loop {
+        let line = seen.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        let line = line.unwrap_or_else(|_| panic!("no replacement Running within 60 s: {phases:?}"));
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 3 || fields[0] == "NAME" || before.contains_key(fields[0]) {
+            continue;
+        }
+        let statuses = phases.entry(fields[0].to_string()).or_default();
+        if statuses.last().map(String::as_str) != Some(fields[2]) {
+            statuses.push(fields[2].to_string());
+        }
+        if fields[2] == "Running" && fields[1] == "2/2" {
+            break fields[0].to_string();
+        }
+    };
+    let _ = watch.kill();
+    let _ = watch.wait();
+    eprintln!("the replacement's statuses, as get pods -w showed them: {phases:?}");
+    let statuses = &phases[&replacement];
+    assert_eq!(statuses.first().map(String::as_str), Some("Pending"), "the replacement first: {phases:?}");
+    assert_eq!(statuses.last().map(String::as_str), Some("Running"), "{phases:?}");
+    let after = eventually(cluster, &["get", "pods", "-o", "wide"], "three pods again, the victim gone", |t| {
+        let lines: Vec<&str> = t.lines().skip(1).collect();
+        lines.len() == 3 && !t.contains(&victim) && lines.iter().all(|l| l.contains(" 2/2 ") && l.contains(" Running "))
+    });
+    assert!(after.contains(&replacement), "{after}");
+    let describe = cluster.ok(&["describe", "rc", "cached-guestbook"]);
+    for expected in [
+        "Replicas: 3 current / 3 desired".to_string(),
+        "Pods Status: 3 Running".to_string(),
+        format!("Created pod: {replacement}"),
+    ] {
+        assert!(
+            describe.contains(&expected) || has_line(&describe, &expected),
+            "{expected:?} in describe rc:\n{describe}"
+        );
+    }
+    // The replacement answers through the load balancer too.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while add(lb, "after").0 != replacement {
+        assert!(Instant::now() < deadline, "{replacement} never answered on {ingress}");
+    }
+    eprintln!("walkthrough 4 took {:?}", started.elapsed());
+}
