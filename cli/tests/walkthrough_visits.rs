@@ -226,8 +226,9 @@ fn visits_are_counted_per_pod_a_killed_web_server_restarts_and_a_restarted_node_
     assert_eq!(counts(targets[0]), answered, "/counts holds every pod's visits");
     assert_eq!(counts(targets[0]).values().sum::<u64>(), 30);
     // Redis keeps its append-only file in the hostPath directory on the node.
-    let files = std::fs::read_dir(&data).map(|d| d.count()).unwrap_or(0);
-    assert!(files > 0, "the database writes into its hostPath {data}");
+    let aof = std::path::Path::new(&data).join("appendonlydir");
+    let files = std::fs::read_dir(&aof).map(|d| d.count()).unwrap_or(0);
+    assert!(files > 0, "the database writes its append-only file into its hostPath: {}", aof.display());
 
     // A killed web server container restarts, and its pod's RESTARTS goes to 1.
     let victim = web[0].clone();
