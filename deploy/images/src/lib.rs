@@ -10,6 +10,7 @@ pub mod http;
 pub mod redis;
 pub mod resp;
 pub mod server;
+pub mod udp;
 
 use std::io;
 

@@ -25,12 +25,9 @@ where
         Ok(set) => set,
         Err(e) => return fail(program, format!("blocking signals: {e}")),
     };
-    let port = match std::env::var("PORT") {
-        Err(_) => DEFAULT_PORT,
-        Ok(text) => match text.parse::<u16>() {
-            Ok(port) => port,
-            Err(_) => return fail(program, format!("PORT={text:?} is not a port number (0-65535)")),
-        },
+    let port = match port() {
+        Ok(port) => port,
+        Err(message) => return fail(program, message),
     };
     let listener = match TcpListener::bind(("0.0.0.0", port)) {
         Ok(listener) => listener,
@@ -55,6 +52,14 @@ where
         });
     }
     ExitCode::SUCCESS
+}
+
+/// `$PORT`, or the default.
+pub fn port() -> Result<u16, String> {
+    match std::env::var("PORT") {
+        Err(_) => Ok(DEFAULT_PORT),
+        Ok(text) => text.parse::<u16>().map_err(|_| format!("PORT={text:?} is not a port number (0-65535)")),
+    }
 }
 
 pub fn fail(program: &str, message: String) -> ExitCode {
