@@ -140,3 +140,46 @@ fn a_pod_reaches_itself_through_its_own_service() {
         });
     assert_eq!(out.trim(), "lonely");
 }
+
+#[test]
+fn a_udp_flow_moves_to_the_new_endpoint_when_its_pod_is_replaced() {
+    let cluster = ProxyCluster::up();
+    // rk/hello answers every UDP datagram on its port with its hostname.
+    let rc = format!("apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: echo\nspec:\n  replicas: 1\n  selector: {{app: echo}}\n  template:\n    metadata:\n      labels: {{app: echo}}\n    spec:\n      terminationGracePeriodSeconds: 1\n      containers:\n      - name: echo\n        image: {HELLO}\n        ports:\n        - {{name: echo, containerPort: 8080, protocol: UDP}}\n");
+    cluster.create("echo", &rc);
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: echo\nspec:\n  selector: {app: echo}\n  ports:\n  - {protocol: UDP, port: 53, targetPort: echo}\n";
+    cluster.create("echo-svc", svc);
+    let service = address(&cluster.get("svc", "echo", "{.spec.clusterIP}"), "53");
+
+    // One socket, so every datagram belongs to the same conntrack flow.
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let answer_other_than = |previous: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            // Refused (EPERM from the reject rule) while the Service has no endpoint yet.
+            let sent = socket.send_to(b"ping\n", service);
+            let mut reply = [0u8; 256];
+            if let (Ok(_), Ok((n, _))) = (sent, socket.recv_from(&mut reply)) {
+                let text = String::from_utf8_lossy(&reply[..n]);
+                let pod = text.trim().trim_start_matches("Hello from ").trim_end_matches('!').to_string();
+                if pod.starts_with("echo-") && pod != previous {
+                    return pod;
+                }
+            }
+            if Instant::now() > deadline {
+                let ep = cluster.cluster.ok(&["get", "ep", "echo", "-o", "yaml"]);
+                let rules = text(&std::process::Command::new("iptables-save").output().unwrap().stdout);
+                let rules: Vec<&str> = rules.lines().filter(|l| l.contains(&cluster.prefix)).collect();
+                panic!("no UDP answer from a pod other than {previous:?}\n{ep}\n{}", rules.join("\n"));
+            }
+        }
+    };
+    let first = answer_other_than("");
+    cluster.cluster.ok(&["delete", "pod", &first]);
+    // The flow keeps going (a datagram every 300 ms keeps its conntrack entry alive): only
+    // rk-proxy clearing the entry of the gone endpoint lets it reach the replacement.
+    let second = answer_other_than(&first);
+    let pods = cluster.cluster.ok(&["get", "pods", "-l", "app=echo", "-o", "name"]);
+    assert!(pods.contains(&format!("pod/{second}")), "{second} answered; pods: {pods}");
+}

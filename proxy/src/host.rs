@@ -13,8 +13,9 @@ pub trait HostNetwork: Send + Sync {
     fn unroute_service_cidr(&self, cidr: &str) -> Result<(), ProxyError>;
     /// Lets connections from 127.0.0.1 be DNATed to pods (node ports on localhost).
     fn allow_localhost_dnat(&self) -> Result<(), ProxyError>;
-    /// Forgets UDP flows to `service_ip` that went to `endpoint_ip`, so they pick a live endpoint.
-    fn clear_udp_flows(&self, service_ip: &str, endpoint_ip: &str) -> Result<(), ProxyError>;
+    /// Forgets UDP flows to `service_ip` that went to `endpoint_ip` (every
+    /// flow to it when `None`), so they pick a live endpoint.
+    fn clear_udp_flows(&self, service_ip: &str, endpoint_ip: Option<&str>) -> Result<(), ProxyError>;
 }
 
 #[derive(Debug, Clone, Default)]
@@ -38,8 +39,9 @@ impl HostNetwork for Host {
         self.runner.run("sysctl", &["-q", "-w", "net.ipv4.conf.all.route_localnet=1"], None).map(drop)
     }
 
-    fn clear_udp_flows(&self, service_ip: &str, endpoint_ip: &str) -> Result<(), ProxyError> {
-        let args = ["-D", "-p", "udp", "--orig-dst", service_ip, "--dst-nat", endpoint_ip];
+    fn clear_udp_flows(&self, service_ip: &str, endpoint_ip: Option<&str>) -> Result<(), ProxyError> {
+        let mut args = vec!["-D", "-p", "udp", "--orig-dst", service_ip];
+        args.extend(endpoint_ip.map(|ip| ["--dst-nat", ip]).into_iter().flatten());
         match self.runner.run("conntrack", &args, None) {
             // conntrack exits 1 when no entry matched: nothing to clear.
             Err(ProxyError::Command { stderr, .. }) if stderr.contains("0 flow entries") => Ok(()),
@@ -70,8 +72,8 @@ impl HostNetwork for RecordingHost {
         Ok(())
     }
 
-    fn clear_udp_flows(&self, service_ip: &str, endpoint_ip: &str) -> Result<(), ProxyError> {
-        self.calls.lock().unwrap().push(format!("conntrack {service_ip} {endpoint_ip}"));
+    fn clear_udp_flows(&self, service_ip: &str, endpoint_ip: Option<&str>) -> Result<(), ProxyError> {
+        self.calls.lock().unwrap().push(format!("conntrack {service_ip} {}", endpoint_ip.unwrap_or("*")));
         Ok(())
     }
 }

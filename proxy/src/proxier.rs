@@ -22,6 +22,8 @@ pub struct Proxier {
     full: bool,
     /// (service address, endpoint IP) of every UDP flow target last applied.
     udp_targets: BTreeSet<(String, String)>,
+    /// UDP service addresses that had endpoints at the last sync.
+    udp_served: BTreeSet<String>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -39,6 +41,7 @@ impl Proxier {
             host,
             full: true,
             udp_targets: BTreeSet::new(),
+            udp_served: BTreeSet::new(),
             metrics: Arc::new(Metrics::default()),
         }
     }
@@ -77,9 +80,12 @@ impl Proxier {
         Ok(written)
     }
 
-    /// Conntrack keeps sending a UDP flow to its first endpoint, even a gone one.
+    /// Conntrack keeps sending a UDP flow where its first packet went: to an
+    /// endpoint that may be gone, or, for a flow that began while the Service
+    /// had no endpoint, nowhere (no DNAT). Both kinds are forgotten, so the
+    /// flow's next datagram is NATed afresh to a live endpoint.
     fn clear_gone_udp_flows(&mut self, ports: &[ServicePortInfo]) -> Result<(), ProxyError> {
-        let current: BTreeSet<(String, String)> = ports
+        let targets: BTreeSet<(String, String)> = ports
             .iter()
             .filter(|port| port.protocol == Protocol::Udp)
             .flat_map(|port| {
@@ -87,10 +93,14 @@ impl Proxier {
                 addresses.flat_map(|ip| port.endpoints.iter().map(move |e| (ip.clone(), e.ip.clone())))
             })
             .collect();
-        for (service_ip, endpoint_ip) in self.udp_targets.difference(&current) {
-            self.host.clear_udp_flows(service_ip, endpoint_ip)?;
+        let served: BTreeSet<String> = targets.iter().map(|(service_ip, _)| service_ip.clone()).collect();
+        for (service_ip, endpoint_ip) in self.udp_targets.difference(&targets) {
+            self.host.clear_udp_flows(service_ip, Some(endpoint_ip))?;
         }
-        self.udp_targets = current;
+        for service_ip in served.difference(&self.udp_served) {
+            self.host.clear_udp_flows(service_ip, None)?;
+        }
+        (self.udp_targets, self.udp_served) = (targets, served);
         Ok(())
     }
 

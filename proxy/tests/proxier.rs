@@ -55,7 +55,7 @@ fn a_failed_restore_makes_the_next_sync_full() {
 }
 
 #[test]
-fn a_gone_udp_endpoint_has_its_flows_cleared() {
+fn udp_flows_to_a_gone_endpoint_or_from_before_the_first_endpoint_are_cleared() {
     let (mut proxier, _, host) = proxier();
     let udp = |ready: &[&str]| {
         let mut dns = service("dns", "10.96.0.53", "dns", 53, IntOrString::int(53));
@@ -64,9 +64,16 @@ fn a_gone_udp_endpoint_has_its_flows_cleared() {
         found.subsets[0].ports[0].protocol = "UDP".into();
         service_ports(&arcs(vec![dns]), &arcs(vec![found]))
     };
+    proxier.sync(&udp(&[])).unwrap();
+    assert!(!host.calls.lock().unwrap().iter().any(|call| call.starts_with("conntrack")), "nothing to clear yet");
+    // Flows that began while nothing answered were never NATed: all of them go.
     proxier.sync(&udp(&["10.244.0.5", "10.244.0.6"])).unwrap();
+    assert_eq!(host.calls.lock().unwrap().last().unwrap(), "conntrack 10.96.0.53 *");
     proxier.sync(&udp(&["10.244.0.6"])).unwrap();
     assert_eq!(host.calls.lock().unwrap().last().unwrap(), "conntrack 10.96.0.53 10.244.0.5");
+    let calls = host.calls.lock().unwrap().len();
+    proxier.sync(&udp(&["10.244.0.6"])).unwrap();
+    assert_eq!(host.calls.lock().unwrap().len(), calls, "an unchanged Service clears nothing");
 }
 
 #[test]
