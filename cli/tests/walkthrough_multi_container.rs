@@ -186,14 +186,21 @@ fn multi_container_pods_share_localhost_answer_on_a_load_balancer_ip_and_a_delet
     // End to end from the host through the ingress IP: each pod's application
     // adds to the cache beside it, so each pod counts its own entries.
     let lb = address(&ingress, "80");
+    let path = "jsonpath={.subsets[*].addresses[*].ip}";
+    eventually(cluster, &["get", "ep", "cached-guestbook", "-o", path], "the three pods in the Endpoints", |t| {
+        t.split_whitespace().count() == 3
+    });
+    // 24 entries at least, more (up to 72) until a second pod has answered.
     let mut added: BTreeMap<String, u64> = BTreeMap::new();
-    for i in 0..24 {
-        let (pod, n) = add(lb, &format!("entry-{i}"));
+    let mut made = 0;
+    while made < 24 || (added.len() < 2 && made < 72) {
+        let (pod, n) = add(lb, &format!("entry-{made}"));
+        made += 1;
         assert!(before.contains_key(&pod), "{pod} is not one of {before:?}");
         *added.entry(pod.clone()).or_default() += 1;
         assert_eq!(n, added[&pod], "{pod}'s entries are its own: {added:?}");
     }
-    assert!(added.len() >= 2, "several pods answer on {ingress}: {added:?}");
+    assert!(added.len() >= 2, "several pods answer {made} requests on {ingress}: {added:?}");
     for (pod, count) in &added {
         let cached = cluster.ok(&["exec", pod, "-c", "cache", "--", "redis-cli", "LLEN", "guestbook"]);
         assert_eq!(cached.trim(), count.to_string(), "{pod}'s cache holds its entries");
