@@ -17,6 +17,7 @@ pub fn log_path(dir: &Path, name: &str) -> PathBuf {
 }
 
 pub fn spawn(dir: &Path, component: &Component) -> anyhow::Result<()> {
+    remove_stale_own_pid_file(component)?;
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -32,6 +33,21 @@ pub fn spawn(dir: &Path, component: &Component) -> anyhow::Result<()> {
         .spawn()
         .with_context(|| format!("starting {}", component.program.display()))?;
     std::fs::write(pid_path(dir, &component.name), child.id().to_string())?;
+    Ok(())
+}
+
+/// A program that keeps a pid file of its own (`--pidfile=PATH`, dockerd)
+/// refuses to start while the pid in it exists, and a daemon killed a moment
+/// ago lingers as a zombie for a while: a file naming a process that is not
+/// running is removed first.
+fn remove_stale_own_pid_file(component: &Component) -> anyhow::Result<()> {
+    let Some(path) = component.args.iter().find_map(|arg| arg.strip_prefix("--pidfile=")) else {
+        return Ok(());
+    };
+    let recorded = std::fs::read_to_string(path).ok().and_then(|text| text.trim().parse::<i32>().ok());
+    if recorded.is_some_and(|pid| !alive(pid)) {
+        std::fs::remove_file(path).with_context(|| format!("removing the stale pid file {path}"))?;
+    }
     Ok(())
 }
 
@@ -70,4 +86,34 @@ pub fn stop(dir: &Path, name: &str) -> anyhow::Result<bool> {
     }
     std::fs::remove_file(pid_path(dir, name))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn daemon(pid_file: &Path) -> Component {
+        Component {
+            name: "dockerd".into(),
+            program: "dockerd".into(),
+            args: vec![format!("--pidfile={}", pid_file.display())],
+            health_url: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_pid_file_naming_a_gone_process_is_removed_and_a_live_one_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("docker-daemon.pid");
+        let mut gone = Command::new("true").spawn().unwrap();
+        let gone_pid = gone.id();
+        gone.wait().unwrap();
+        std::fs::write(&pid_file, gone_pid.to_string()).unwrap();
+        remove_stale_own_pid_file(&daemon(&pid_file)).unwrap();
+        assert!(!pid_file.exists(), "the stale pid file is gone");
+
+        std::fs::write(&pid_file, std::process::id().to_string()).unwrap();
+        remove_stale_own_pid_file(&daemon(&pid_file)).unwrap();
+        assert!(pid_file.exists(), "a running process's pid file stays");
+    }
 }
