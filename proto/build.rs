@@ -15,6 +15,7 @@ const PROTOS: &[&str] = &[
     "api/v1/node.proto",
     "api/v1/namespace.proto",
     "api/v1/event.proto",
+    "api/v1/dataset.proto",
     "api/v1/api.proto",
     "api/v1/streaming.proto",
 ];
@@ -44,7 +45,8 @@ const QUANTITY_MAPS: &[&str] =
     &["ResourceRequirements.limits", "ResourceRequirements.requests", "NodeStatus.capacity", "NodeStatus.allocatable"];
 
 /// Kinds whose `<Kind>WatchEvent` is written by hand (src/watch_event.rs).
-const WATCHED_KINDS: &[&str] = &["Pod", "ReplicationController", "Service", "Endpoints", "Node", "Namespace", "Event"];
+const WATCHED_KINDS: &[&str] =
+    &["Pod", "ReplicationController", "Service", "Endpoints", "Node", "Namespace", "Event", "Dataset"];
 
 fn main() -> std::io::Result<()> {
     let mut builder = tonic_prost_build::configure()

@@ -108,3 +108,4 @@ resource_service!(endpoints_service_server::EndpointsService, Endpoints, Endpoin
 resource_service!(nodes_server::Nodes, Node, NodeList, NodeWatchEvent, with_status {});
 resource_service!(namespaces_server::Namespaces, Namespace, NamespaceList, NamespaceWatchEvent, with_status {});
 resource_service!(events_server::Events, Event, EventList, EventWatchEvent {});
+resource_service!(datasets_server::Datasets, Dataset, DatasetList, DatasetWatchEvent, with_status {});

@@ -111,6 +111,7 @@ pub async fn serve(
         .add_service(nodes_server::NodesServer::new(nodes))
         .add_service(namespaces_server::NamespacesServer::new(namespaces))
         .add_service(events_server::EventsServer::new(api::<Event>(&storage, NoHooks, size, &metrics).await?))
+        .add_service(datasets_server::DatasetsServer::new(api::<Dataset>(&storage, NoHooks, size, &metrics).await?))
         .add_service(rk_proto::streaming::pod_streaming_server::PodStreamingServer::new(streaming));
 
     let (stop_tx, stop_rx) = watch::channel(false);

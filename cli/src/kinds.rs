@@ -9,6 +9,7 @@ pub fn all() -> Vec<(&'static str, &'static str, &'static [&'static str], bool)>
         (R::KIND, R::PLURAL, R::SHORT_NAMES, R::NAMESPACED)
     }
     vec![
+        entry::<Dataset>(),
         entry::<Endpoints>(),
         entry::<Event>(),
         entry::<Namespace>(),

@@ -157,3 +157,4 @@ kind_client!(endpoints: Endpoints, endpoints_service_client::EndpointsServiceCli
 kind_client!(nodes: Node, nodes_client::NodesClient, with_status);
 kind_client!(namespaces: Namespace, namespaces_client::NamespacesClient, with_status);
 kind_client!(events: Event, events_client::EventsClient);
+kind_client!(datasets: Dataset, datasets_client::DatasetsClient, with_status);

@@ -15,7 +15,8 @@ use serde_json::Value;
 pub const MAX_MANIFEST_BYTES: usize = 8 << 20;
 
 /// The kinds a manifest may hold, in the order `rkctl api-resources` lists them.
-pub const KINDS: &[&str] = &["Endpoints", "Event", "Namespace", "Node", "Pod", "ReplicationController", "Service"];
+pub const KINDS: &[&str] =
+    &["Dataset", "Endpoints", "Event", "Namespace", "Node", "Pod", "ReplicationController", "Service"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {
@@ -26,6 +27,7 @@ pub enum Object {
     Node(Node),
     Namespace(Namespace),
     Event(Event),
+    Dataset(Dataset),
 }
 
 /// Runs `$body` with `$o` bound to the typed object inside an [`Object`].
@@ -40,6 +42,7 @@ macro_rules! with_object {
             $crate::Object::Node($o) => $body,
             $crate::Object::Namespace($o) => $body,
             $crate::Object::Event($o) => $body,
+            $crate::Object::Dataset($o) => $body,
         }
     };
 }
@@ -76,6 +79,10 @@ macro_rules! with_kind {
             }
             "Event" => {
                 type $R = $crate::v1::Event;
+                $body
+            }
+            "Dataset" => {
+                type $R = $crate::v1::Dataset;
                 $body
             }
             _ => $otherwise,
@@ -283,4 +290,4 @@ macro_rules! object_from {
         }
     )*};
 }
-object_from!(Pod, ReplicationController, Service, Endpoints, Node, Namespace, Event);
+object_from!(Pod, ReplicationController, Service, Endpoints, Node, Namespace, Event, Dataset);

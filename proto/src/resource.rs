@@ -157,6 +157,21 @@ fn pod_field(pod: &Pod, field: &str) -> String {
     }
 }
 
+/// What a kubelet or controller selects datasets by: the node that should or does hold them.
+fn dataset_field(dataset: &Dataset, field: &str) -> String {
+    let spec = dataset.spec.clone().unwrap_or_default();
+    let status = dataset.status.clone().unwrap_or_default();
+    match field {
+        "spec.primary" => spec.primary,
+        "status.node" => status.node,
+        "status.targetNode" => status.target_node,
+        "status.phase" => status.phase,
+        "metadata.name" => dataset.metadata().name.clone(),
+        "metadata.namespace" => dataset.metadata().namespace.clone(),
+        _ => String::new(),
+    }
+}
+
 resource!(Pod, PodList, PodWatchEvent, "pods", "pod", ["po"], namespaced: true,
     fields: &["metadata.name", "metadata.namespace", "spec.nodeName", "status.phase", "spec.restartPolicy"],
     field_fn: pod_field);
@@ -167,3 +182,6 @@ resource!(Endpoints, EndpointsList, EndpointsWatchEvent, "endpoints", "endpoints
 resource!(Node, NodeList, NodeWatchEvent, "nodes", "node", ["no"], namespaced: false, fields: METADATA_FIELDS);
 resource!(Namespace, NamespaceList, NamespaceWatchEvent, "namespaces", "namespace", ["ns"], namespaced: false, fields: METADATA_FIELDS);
 resource!(Event, EventList, EventWatchEvent, "events", "event", ["ev"], namespaced: true, fields: METADATA_FIELDS);
+resource!(Dataset, DatasetList, DatasetWatchEvent, "datasets", "dataset", ["dset"], namespaced: true,
+    fields: &["metadata.name", "metadata.namespace", "spec.primary", "status.node", "status.targetNode", "status.phase"],
+    field_fn: dataset_field);

@@ -82,6 +82,7 @@ watch_event!(
     NodeWatchEvent: Node,
     NamespaceWatchEvent: Namespace,
     EventWatchEvent: Event,
+    DatasetWatchEvent: Dataset,
 );
 
 /// The encoding of a watch event of any kind, given its object already encoded.

@@ -3,7 +3,7 @@
 use super::get::parse_target;
 use super::Context;
 use crate::errors::ServerError;
-use crate::print::describe::{Describe, DescribeContext};
+use crate::print::describe::{uses_dataset, Describe, DescribeContext};
 use rk_client::{Client, KindClient};
 use rk_proto::labels::LabelSelector;
 use rk_proto::v1::*;
@@ -29,7 +29,8 @@ pub async fn run(ctx: &Context, args: DescribeArgs) -> anyhow::Result<()> {
         "Endpoints" => describe::<Endpoints>(ctx, &target.names, selector).await,
         "Node" => describe::<Node>(ctx, &target.names, selector).await,
         "Namespace" => describe::<Namespace>(ctx, &target.names, selector).await,
-        other => anyhow::bail!("describe shows pods, replicationcontrollers, services, endpoints, nodes and namespaces, not {other}; try `rkctl get`"),
+        "Dataset" => describe::<Dataset>(ctx, &target.names, selector).await,
+        other => anyhow::bail!("describe shows pods, replicationcontrollers, services, endpoints, nodes, namespaces and datasets, not {other}; try `rkctl get`"),
     }
 }
 
@@ -73,6 +74,10 @@ async fn describe_one<R: KindClient + Describe>(client: &Client, object: &R) -> 
             list_pods(client, &meta.namespace, &LabelSelector::from_map(&selector).to_string(), "").await?
         }
         "Node" => list_pods(client, "", "", &format!("spec.nodeName={}", meta.name)).await?,
+        "Dataset" => {
+            let pods = list_pods(client, &meta.namespace, "", "").await?;
+            pods.into_iter().filter(|pod| uses_dataset(pod, &meta.name)).collect()
+        }
         _ => Vec::new(),
     };
     let endpoints = match R::KIND {

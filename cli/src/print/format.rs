@@ -62,9 +62,50 @@ pub fn quantity(text: &str) -> String {
     format!("{value}{suffix}")
 }
 
+/// A byte count in binary units, three significant figures at most: `512B`, `4Ki`, `1.5Gi`, `120Mi`.
+pub fn human_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+    if bytes < 1024 {
+        return format!("{bytes}B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = "";
+    for next in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = next;
+    }
+    let text = if value < 10.0 { format!("{value:.1}") } else { format!("{value:.0}") };
+    format!("{}{unit}", text.strip_suffix(".0").unwrap_or(&text))
+}
+
+/// A duration given in milliseconds, as precise as it is short: `850ms`, `1.2s`, `45s`, `3m7s`.
+pub fn millis(ms: i64) -> String {
+    match ms {
+        ..1000 => format!("{ms}ms"),
+        1000..10_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        10_000..120_000 => format!("{}s", ms / 1000),
+        _ => format!("{}m{}s", ms / 60_000, ms / 1000 % 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_and_milliseconds_read_at_a_glance() {
+        let bytes =
+            [(0, "0B"), (1023, "1023B"), (4096, "4Ki"), (1536 << 20, "1.5Gi"), (120 << 20, "120Mi"), (1 << 40, "1Ti")];
+        for (n, shown) in bytes {
+            assert_eq!(human_bytes(n), shown, "{n}");
+        }
+        for (ms, shown) in [(850, "850ms"), (1234, "1.2s"), (45_000, "45s"), (187_000, "3m7s")] {
+            assert_eq!(millis(ms), shown, "{ms}");
+        }
+    }
 
     #[test]
     fn decimal_quantities_print_in_canonical_form_like_kubectl() {

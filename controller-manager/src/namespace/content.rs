@@ -10,10 +10,10 @@ use std::time::Duration;
 use tonic::{Code, Status};
 
 /// Every namespaced kind, in the order they are deleted: controllers before
-/// their pods (so none are replaced), services before their endpoints (so
-/// the endpoints controller does not rewrite them), events last (deleting
-/// the rest records some).
-pub const CONTENT_KINDS: &[&str] = &["ReplicationController", "Pod", "Service", "Endpoints", "Event"];
+/// their pods (so none are replaced), pods before the datasets they use,
+/// services before their endpoints (so the endpoints controller does not
+/// rewrite them), events last (deleting the rest records some).
+pub const CONTENT_KINDS: &[&str] = &["ReplicationController", "Pod", "Dataset", "Service", "Endpoints", "Event"];
 
 /// What one sweep found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

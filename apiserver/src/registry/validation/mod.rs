@@ -44,6 +44,7 @@ macro_rules! spec_and_status {
 
 mod common;
 mod container;
+mod dataset;
 mod endpoints;
 mod event;
 mod meta;

@@ -25,7 +25,7 @@ pub(crate) fn default_pod_spec(spec: &mut PodSpec) {
     spec.termination_grace_period_seconds.get_or_insert(30);
     // As in Kubernetes, a volume that names no source is an emptyDir.
     for volume in &mut spec.volumes {
-        if volume.empty_dir.is_none() && volume.host_path.is_none() {
+        if volume_sources(volume).is_empty() {
             volume.empty_dir = Some(EmptyDirVolumeSource::default());
         }
     }
@@ -84,15 +84,18 @@ fn validate_volumes<'a>(errs: &mut Errors, path: &str, volumes: &'a [Volume]) ->
         if !volume.name.is_empty() && !names.insert(volume.name.as_str()) {
             errs.push(FieldError::duplicate(format!("{path}.name"), &volume.name));
         }
-        match (&volume.empty_dir, &volume.host_path) {
-            (None, None) => {
-                errs.push(FieldError::new(&path, "Required value: must specify a volume type (emptyDir or hostPath)"))
-            }
-            (Some(_), Some(_)) => errs.push(FieldError::new(
-                format!("{path}.hostPath"),
-                "Forbidden: may not specify more than 1 volume type",
-            )),
-            _ => {}
+        let sources = volume_sources(volume);
+        if sources.is_empty() {
+            errs.push(FieldError::new(
+                &path,
+                "Required value: must specify a volume type (emptyDir, hostPath or dataset)",
+            ));
+        }
+        for extra in sources.iter().skip(1) {
+            errs.push(FieldError::new(
+                format!("{path}.{extra}"),
+                format!("Forbidden: may not specify more than 1 volume type (also has {})", sources[0]),
+            ));
         }
         if let Some(empty_dir) = &volume.empty_dir {
             if !empty_dir.medium.is_empty() && empty_dir.medium != "Memory" {
@@ -112,8 +115,23 @@ fn validate_volumes<'a>(errs: &mut Errors, path: &str, volumes: &'a [Volume]) ->
                 check_enum(errs, &format!("{path}.hostPath.type"), &host_path.r#type, HOST_PATH_TYPES);
             }
         }
+        if let Some(dataset) = &volume.dataset {
+            check_name(errs, &format!("{path}.dataset.name"), &dataset.name, NameFormat::Dns1123Label);
+        }
     }
     names
+}
+
+/// The JSON names of the sources a volume specifies, in declaration order.
+fn volume_sources(volume: &Volume) -> Vec<&'static str> {
+    [
+        ("emptyDir", volume.empty_dir.is_some()),
+        ("hostPath", volume.host_path.is_some()),
+        ("dataset", volume.dataset.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect()
 }
 
 #[cfg(test)]
@@ -238,5 +256,27 @@ mod tests {
         );
         assert!(error_at(&errs, "spec.volumes[0].hostPath.path").message.contains("absolute path"));
         assert!(error_at(&errs, "spec.volumes[3]").message.contains("must specify a volume type"));
+    }
+
+    #[test]
+    fn dataset_volumes() {
+        let spec = defaulted(json!({
+            "volumes": [
+                {"name": "db", "dataset": {"name": "redis-data"}},
+                {"name": "nameless", "dataset": {}},
+                {"name": "dotted", "dataset": {"name": "redis.data"}},
+                {"name": "both", "dataset": {"name": "x"}, "emptyDir": {}}
+            ],
+            "containers": [{"name": "web", "image": "web:1", "volumeMounts": [{"name": "db", "mountPath": "/data"}]}]
+        }));
+        assert!(spec.volumes[0].empty_dir.is_none(), "a dataset volume is not defaulted to an emptyDir");
+        let errs = check(&spec);
+        assert_eq!(
+            fields(&errs),
+            ["spec.volumes[1].dataset.name", "spec.volumes[2].dataset.name", "spec.volumes[3].dataset"]
+        );
+        assert_eq!(errs[0].message, "Required value");
+        assert!(errs[1].message.contains("RFC 1123 label"));
+        assert_eq!(errs[2].message, "Forbidden: may not specify more than 1 volume type (also has emptyDir)");
     }
 }

@@ -1,5 +1,6 @@
 //! The `get` columns of each kind, as kubectl 1.20 prints them (its `printers.go`).
 
+mod dataset;
 mod endpoints;
 mod event;
 mod namespace;

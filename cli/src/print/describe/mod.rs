@@ -2,6 +2,7 @@
 //! containers, conditions and the like, and the object's events at the end.
 
 mod containers;
+mod dataset;
 mod endpoints;
 mod events;
 mod namespace;
@@ -10,6 +11,8 @@ mod pod;
 mod replication_controller;
 mod service;
 mod writer;
+
+pub(crate) use dataset::uses_dataset;
 
 use chrono::{DateTime, Utc};
 use rk_proto::v1::{Endpoints, Event, Pod};
@@ -24,6 +27,7 @@ pub struct DescribeContext<'a> {
     pub events: Option<&'a [Event]>,
     /// For a ReplicationController: the pods its selector matches (counted in `Pods Status`
     /// when it controls them). For a Node: the pods bound to it (listed with their requests).
+    /// For a Dataset: the pods whose volumes use it.
     pub pods: &'a [Pod],
     /// For a Service: its Endpoints object, if there is one.
     pub endpoints: Option<&'a Endpoints>,
