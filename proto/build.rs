@@ -18,6 +18,7 @@ const PROTOS: &[&str] = &[
     "api/v1/dataset.proto",
     "api/v1/api.proto",
     "api/v1/streaming.proto",
+    "api/v1/dataset_transfer.proto",
 ];
 
 /// Fields whose Kubernetes JSON name is not the camelCase of the proto name.

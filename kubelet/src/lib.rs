@@ -6,6 +6,7 @@
 pub mod backoff;
 pub mod cleanup;
 pub mod config;
+pub mod datasets;
 pub mod env;
 pub mod hollow;
 pub mod images;

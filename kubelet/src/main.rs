@@ -137,7 +137,15 @@ async fn main() -> anyhow::Result<()> {
             .to_string(),
         None => String::new(),
     };
-    tokio::spawn(rk_kubelet::streaming::serve(listener, Arc::clone(&runtime), token, std::future::pending()));
+    // Not yet told which datasets are in use: the kubelet's dataset sync will say.
+    let datasets = Arc::new(rk_kubelet::datasets::transfer::RootDirSource::new(config.root_dir.join("datasets")));
+    tokio::spawn(rk_kubelet::streaming::serve_with_datasets(
+        listener,
+        Arc::clone(&runtime),
+        token,
+        Some(datasets),
+        std::future::pending(),
+    ));
     let kubelet = Kubelet::start(config, runtime, client).await?;
     // Healthy once the node is registered and pods are being synced.
     start_status_server(&args).await?;
