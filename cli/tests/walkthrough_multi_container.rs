@@ -270,11 +270,16 @@ fn multi_container_pods_share_localhost_answer_on_a_load_balancer_ip_and_a_delet
     assert!(ok, "exec -i -t into cache: {shown}");
     assert!(shown.contains(&format!("42 {pod}")), "the shell's answer in:\n{shown}");
     assert!(shown.contains("PONG"), "the cache answers on the pod's localhost:\n{shown}");
-    // The application's image is its program alone: no shell to run, said so.
-    let (ok, shown) = exec_tty(cluster, &pod, "app", "exit\n");
+    // And in the application's container, which answers on the same localhost.
+    let (ok, shown) = exec_tty(cluster, &pod, "app", "wget -qO- http://127.0.0.1:8080/healthz; exit\n");
     eprintln!("exec -i -t -c app:\n{shown}");
-    assert!(!ok, "the app container has no sh: {shown}");
-    assert!(shown.contains("\"sh\": executable file not found"), "the error names the missing program: {shown}");
+    assert!(ok, "exec -i -t into app: {shown}");
+    assert!(shown.lines().any(|line| line.trim() == "ok"), "the app's health answer in:\n{shown}");
+    // A program the image lacks is an error that names it.
+    let missing = cluster.rkctl(&["exec", &pod, "-c", "app", "--", "no-such-program"]);
+    let shown = format!("{}{}", text(&missing.stdout), text(&missing.stderr));
+    assert_eq!(missing.status.code(), Some(126), "{shown}");
+    assert!(shown.contains("\"no-such-program\": executable file not found"), "{shown}");
 
     // A deleted pod's replacement is seen Pending, then Running.
     let mut watch = cluster.command().args(["get", "pods", "-w"]).stdout(Stdio::piped()).spawn().unwrap();

@@ -44,6 +44,7 @@ pub(super) struct ImageContents {
 }
 
 /// A path of the image's root file system (relative, without a leading `/`).
+#[derive(Clone)]
 pub(super) enum Entry {
     File { path: String, data: Vec<u8>, mode: u32 },
     Dir { path: String, mode: u32 },
@@ -56,7 +57,9 @@ pub(super) async fn project_images(image_dir: &Path) -> Result<Vec<ImageContents
     let guestbook = read_static(&image_dir.join(GUESTBOOK_PROGRAM), BUILD_HINT)?;
     let visits = read_static(&image_dir.join(VISITS_PROGRAM), BUILD_HINT)?;
     let busybox = read_static(Path::new(BUSYBOX_BINARY), BUSYBOX_HINT)?;
-    let redis = redis_root(busybox.clone()).await?;
+    // The demo applications' images have a shell for `rkctl exec`, as distribution-based images do.
+    let shell = busybox_root(busybox).await?;
+    let with_shell = |entry: Entry| shell.iter().cloned().chain([entry]).collect::<Vec<_>>();
     Ok(vec![
         ImageContents {
             name: PAUSE_IMAGE,
@@ -70,27 +73,31 @@ pub(super) async fn project_images(image_dir: &Path) -> Result<Vec<ImageContents
         },
         ImageContents {
             name: GUESTBOOK_IMAGE,
-            entries: vec![program("guestbook", guestbook)],
+            entries: with_shell(program("guestbook", guestbook)),
             instructions: "EXPOSE 8080\nENTRYPOINT [\"/guestbook\"]\n",
         },
         ImageContents {
             name: VISITS_IMAGE,
-            entries: vec![program("visits", visits)],
+            entries: with_shell(program("visits", visits)),
             instructions: "EXPOSE 8080\nENTRYPOINT [\"/visits\"]\n",
         },
-        ImageContents { name: BUSYBOX_IMAGE, entries: busybox_root(busybox).await?, instructions: "CMD [\"sh\"]\n" },
-        ImageContents { name: REDIS_IMAGE, entries: redis, instructions: REDIS_INSTRUCTIONS },
+        ImageContents {
+            name: REDIS_IMAGE,
+            entries: redis_root(shell.clone()).await?,
+            instructions: REDIS_INSTRUCTIONS,
+        },
+        ImageContents { name: BUSYBOX_IMAGE, entries: shell, instructions: "CMD [\"sh\"]\n" },
     ])
 }
 
 /// redis-server and redis-cli with their libraries, busybox's shell and
 /// applets (for `exec`), and the data directory.
-async fn redis_root(busybox: Vec<u8>) -> Result<Vec<Entry>, ImageBuildError> {
+async fn redis_root(shell: Vec<Entry>) -> Result<Vec<Entry>, ImageBuildError> {
     let programs = [
         Program { host: Path::new(REDIS_SERVER), image: "usr/bin/redis-server" },
         Program { host: Path::new(REDIS_CLI), image: "usr/bin/redis-cli" },
     ];
-    let mut entries = busybox_root(busybox).await?;
+    let mut entries = shell;
     entries.extend(programs_with_libraries(&programs, REDIS_HINT).await?);
     entries.push(Entry::Dir { path: "data".into(), mode: 0o755 });
     Ok(entries)
