@@ -88,7 +88,9 @@ fn digest(dir: &Path) -> Vec<u8> {
 }
 
 /// The digest and every entry's mtime and ctime: any change to the source shows.
-fn snapshot(dir: &Path) -> (Vec<u8>, Vec<(String, i64, i64, i64, i64)>) {
+type Snapshot = (Vec<u8>, Vec<(String, i64, i64, i64, i64)>);
+
+fn snapshot(dir: &Path) -> Snapshot {
     let manifest = manifest(dir, &HashCache::new()).unwrap();
     let times = manifest
         .files

@@ -108,7 +108,8 @@ mod tests {
     #[test]
     fn holes_are_found_and_punched() {
         let dir = tempfile::tempdir().unwrap();
-        let file = File::options().read(true).write(true).create(true).open(dir.path().join("f")).unwrap();
+        let file =
+            File::options().read(true).write(true).create(true).truncate(true).open(dir.path().join("f")).unwrap();
         let mib = 1 << 20;
         file.set_len(64 * mib).unwrap();
         file.write_all_at(&[7u8; 4096], 10 * mib).unwrap();
