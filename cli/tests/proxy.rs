@@ -1,7 +1,8 @@
 //! rk-proxy end to end: a one-node cluster whose proxy programs the host's
-//! iptables (chains of a prefix and a service CIDR of this test's own, so
-//! parallel clusters do not meet), checked with real connections from the
-//! host and from a pod. Every address is local: service IPs are routed to lo.
+//! iptables or nftables, whichever mode it runs in (chains or a table of a
+//! prefix and a service CIDR of this test's own, so parallel clusters do not
+//! meet), checked with real connections from the host and from a pod. Every
+//! address is local: service IPs are routed to lo.
 
 mod common;
 
@@ -24,6 +25,21 @@ impl ProxyCluster {
         let cluster = NodeCluster::up(&["--proxy-arg=--min-sync-period=0.2"]);
         let (prefix, service_cidr) = (cluster.chain_prefix.clone(), cluster.service_cidr.clone());
         ProxyCluster { cluster, prefix, service_cidr }
+    }
+
+    /// The proxy's nftables table (`nft -t list table ip <prefix>`), when it runs in that mode.
+    fn nft_table(&self) -> Option<String> {
+        let table = self.prefix.to_ascii_lowercase();
+        let listed = std::process::Command::new("nft").args(["-t", "list", "table", "ip", &table]).output().unwrap();
+        listed.status.success().then(|| text(&listed.stdout))
+    }
+
+    /// The proxy's rules in either mode: its nftables table, or the iptables lines naming its chains.
+    fn rules(&self) -> String {
+        self.nft_table().unwrap_or_else(|| {
+            let saved = text(&std::process::Command::new("iptables-save").output().unwrap().stdout);
+            saved.lines().filter(|l| l.contains(&format!("{}-", self.prefix))).collect::<Vec<_>>().join("\n")
+        })
     }
 
     fn create(&self, name: &str, yaml: &str) {
@@ -109,14 +125,27 @@ fn client_ip_affinity_keeps_one_client_on_one_pod_and_cluster_down_removes_the_r
     assert!(pods.contains(&seen[0]), "{seen:?}");
     assert!(seen.iter().all(|pod| *pod == seen[0]), "one client, one pod: {seen:?}");
 
-    let saved = String::from_utf8(std::process::Command::new("iptables-save").output().unwrap().stdout).unwrap();
-    assert!(saved.contains(&format!("-A OUTPUT -j {}-SERVICES", cluster.prefix)), "jump missing:\n{saved}");
-    assert!(saved.contains("--rcheck --seconds 10800"), "affinity rule missing");
+    let rules = cluster.rules();
+    let removed = match cluster.nft_table() {
+        Some(table) => {
+            assert!(table.contains("type nat hook output priority -100"), "output hook missing:\n{table}");
+            assert!(table.contains("jump services"), "jump missing:\n{table}");
+            // The timeout names the set and, in nft's words, is its timeout (10800 s).
+            assert!(table.contains("-10800 {") && table.contains("timeout 3h"), "affinity set missing:\n{table}");
+            format!("nftables table ip {}", cluster.prefix.to_ascii_lowercase())
+        }
+        None => {
+            assert!(rules.contains(&format!("-A OUTPUT -j {}-SERVICES", cluster.prefix)), "jump missing:\n{rules}");
+            assert!(rules.contains("--rcheck --seconds 10800"), "affinity rule missing:\n{rules}");
+            format!("{}-* chains", cluster.prefix)
+        }
+    };
 
     let down = cluster.cluster.ok(&["cluster", "down"]);
-    assert!(down.contains(&format!("removed rk-proxy's {}-* chains", cluster.prefix)), "{down}");
-    let saved = String::from_utf8(std::process::Command::new("iptables-save").output().unwrap().stdout).unwrap();
-    assert!(!saved.contains(&format!("{}-", cluster.prefix)), "rules left after cluster down:\n{saved}");
+    assert!(down.contains(&format!("removed rk-proxy's {removed}")), "{down}");
+    assert!(cluster.nft_table().is_none(), "table left after cluster down");
+    let rules = cluster.rules();
+    assert!(rules.is_empty(), "rules left after cluster down:\n{rules}");
     let routes =
         text(&std::process::Command::new("ip").args(["route", "show", "table", "local"]).output().unwrap().stdout);
     assert!(!routes.contains(&cluster.service_cidr), "route left: {routes}");
@@ -169,9 +198,7 @@ fn a_udp_flow_moves_to_the_new_endpoint_when_its_pod_is_replaced() {
             }
             if Instant::now() > deadline {
                 let ep = cluster.cluster.ok(&["get", "ep", "echo", "-o", "yaml"]);
-                let rules = text(&std::process::Command::new("iptables-save").output().unwrap().stdout);
-                let rules: Vec<&str> = rules.lines().filter(|l| l.contains(&cluster.prefix)).collect();
-                panic!("no UDP answer from a pod other than {previous:?}\n{ep}\n{}", rules.join("\n"));
+                panic!("no UDP answer from a pod other than {previous:?}\n{ep}\n{}", cluster.rules());
             }
         }
     };

@@ -5,17 +5,24 @@ mod support;
 use rk_proto::v1::{ClientIpConfig, SessionAffinityConfig};
 use rk_proto::IntOrString;
 use rk_proxy::model::service_ports;
-use rk_proxy::nft::ruleset::{build, Layout, Ruleset};
-use rk_proxy::nft::script::{render, Listed, Previous};
-use std::collections::BTreeMap;
+use rk_proxy::model::ServicePortInfo;
+use rk_proxy::nft::ruleset::{Layout, Ruleset};
+use rk_proxy::nft::script::{changes, full, Listed};
+use rk_proxy::nft::state::State;
 use support::*;
 
 fn layout() -> Layout {
     Layout { node: node(), service_cidr: "10.96.0.0/16".into() }
 }
 
+fn build(ports: &[ServicePortInfo]) -> Ruleset {
+    let mut state = State::new(layout());
+    state.update(ports);
+    state.ruleset()
+}
+
 fn ruleset(services: Vec<rk_proto::v1::Service>, endpoints: Vec<rk_proto::v1::Endpoints>) -> Ruleset {
-    build(&service_ports(&arcs(services), &arcs(endpoints)), &layout(), &BTreeMap::new())
+    build(&service_ports(&arcs(services), &arcs(endpoints)))
 }
 
 fn web() -> rk_proto::v1::Service {
@@ -116,8 +123,11 @@ fn blocks_stay_with_their_service_when_others_come_and_go() {
         let found = names.iter().map(|n| endpoints(n, "http", 80, &["10.244.0.5"], &[]));
         service_ports(&arcs(services.collect()), &arcs(found.collect()))
     };
-    let first = build(&api(&["b", "c"]), &layout(), &BTreeMap::new());
-    let second = build(&api(&["a", "c"]), &layout(), &first.blocks);
+    let mut state = State::new(layout());
+    state.update(&api(&["b", "c"]));
+    let first = state.ruleset();
+    state.update(&api(&["a", "c"]));
+    let second = state.ruleset();
     assert_eq!(first.blocks["default/c:http/tcp"], second.blocks["default/c:http/tcp"]);
     assert_eq!(second.blocks["default/a:http/tcp"], first.blocks["default/b:http/tcp"], "the freed block is reused");
 }
@@ -129,7 +139,7 @@ fn a_full_script_rewrites_every_chain_recreates_the_maps_and_deletes_stale_ones(
         "table ip rk {\n\tset affinity-OLD-10800 {\n\t}\n\tmap service-ips {\n\t}\n\tchain services {\n\t\tip daddr . meta l4proto . th dport vmap @service-ips\n\t}\n\tchain svc-OLD {\n\t}\n}\n",
     );
     assert!(listed.chains.contains("svc-OLD") && listed.sets.contains("affinity-OLD-10800"));
-    let script = render("rk", &t, &Previous::Listed(listed)).text;
+    let script = full("rk", &t, &listed).text;
     let lines: Vec<&str> = script.lines().collect();
     assert_eq!(lines[0], "add table ip rk");
     assert!(lines.contains(&"add chain ip rk nat-output { type nat hook output priority -100; policy accept; }"));
@@ -144,9 +154,9 @@ fn a_full_script_rewrites_every_chain_recreates_the_maps_and_deletes_stale_ones(
 fn an_endpoint_change_writes_only_its_elements() {
     let ports =
         |ready: &[&str]| service_ports(&arcs(vec![web()]), &arcs(vec![endpoints("web", "http", 8080, ready, &[])]));
-    let old = build(&ports(&["10.244.0.5", "10.244.0.6"]), &layout(), &BTreeMap::new());
-    let new = build(&ports(&["10.244.0.5", "10.244.0.7"]), &layout(), &old.blocks);
-    let script = render("rk", &new, &Previous::Applied(old.clone()));
+    let mut state = State::new(layout());
+    state.update(&ports(&["10.244.0.5", "10.244.0.6"]));
+    let script = changes("rk", &state.update(&ports(&["10.244.0.5", "10.244.0.7"])));
     assert_eq!(
         script.text,
         "delete element ip rk hairpin { 10.244.0.6 . 10.244.0.6 }\n\
@@ -155,11 +165,29 @@ fn an_endpoint_change_writes_only_its_elements() {
          add element ip rk tcp-endpoints-0 { 1 : 10.244.0.7 . 8080 }\n"
     );
     assert_eq!(script.written, 2);
-    assert!(render("rk", &old, &Previous::Applied(old.clone())).text.is_empty(), "no change, no script");
-    let grown = build(&ports(&["10.244.0.5", "10.244.0.6", "10.244.0.7"]), &layout(), &old.blocks);
-    let script = render("rk", &grown, &Previous::Applied(old)).text;
+    let same = state.update(&ports(&["10.244.0.5", "10.244.0.7"]));
+    assert!(changes("rk", &same).text.is_empty(), "no change, no script");
+    let script = changes("rk", &state.update(&ports(&["10.244.0.5", "10.244.0.6", "10.244.0.7"]))).text;
     assert!(
         script.contains(&format!("flush chain ip rk {}\n", svc())) && script.contains("mod 3 offset 0"),
         "{script}"
     );
+}
+
+#[test]
+fn a_pod_behind_two_services_keeps_its_hairpin_element_until_both_let_go() {
+    let api = |names: &[&str]| {
+        let services = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| service(n, &format!("10.96.0.{}", i + 1), "http", 80, IntOrString::int(80)));
+        let found = names.iter().map(|n| endpoints(n, "http", 80, &["10.244.0.5"], &[]));
+        service_ports(&arcs(services.collect()), &arcs(found.collect()))
+    };
+    let mut state = State::new(layout());
+    state.update(&api(&["a", "b"]));
+    let script = changes("rk", &state.update(&api(&["a"]))).text;
+    assert!(!script.contains("hairpin") && script.contains("delete chain ip rk svc-"), "{script}");
+    let script = changes("rk", &state.update(&api(&[]))).text;
+    assert!(script.contains("delete element ip rk hairpin { 10.244.0.5 . 10.244.0.5 }"), "{script}");
 }

@@ -1,10 +1,11 @@
 //! The nftables mode: one table of rk's own (`ip <prefix in lower case>`),
 //! kept apart from Docker's and everyone else's tables.
 //!
-//! [`ruleset::build`] is pure (service ports in, chains, maps and sets
-//! out); [`script::render`] turns the difference to what the kernel has
-//! into one `nft -f` transaction (atomic); [`applier`] is the seam to `nft`;
-//! [`NftDataplane`] ties them together per sync.
+//! [`ruleset::fragment`] is pure (one service port in, its chains, map
+//! elements and sets out); [`state::State`] keeps the fragments between
+//! syncs and rebuilds only the ports that changed; [`script`] turns the
+//! whole table or only the change into one `nft -f` transaction (atomic);
+//! [`applier`] is the seam to `nft`; [`NftDataplane`] ties them together.
 //!
 //! Dispatch is O(1) per packet and the payload stays near one statement per
 //! service: a verdict map from `daddr . proto . dport` to the service's
@@ -15,8 +16,10 @@
 //! makes a 10,000-service sync quadratic.
 
 pub mod applier;
+pub mod blocks;
 pub mod dataplane;
 pub mod ruleset;
 pub mod script;
+pub mod state;
 
 pub use dataplane::NftDataplane;

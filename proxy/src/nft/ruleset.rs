@@ -15,7 +15,8 @@
 use crate::chains::hash;
 use crate::model::{Protocol, ServicePortInfo};
 use crate::rules::{NodeConfig, MASQ_MARK};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// Endpoint slots per service port (its block in the endpoint maps); more endpoints are left out.
 pub const MAX_ENDPOINTS: usize = 1 << 12;
@@ -41,7 +42,7 @@ pub struct Layout {
     pub service_cidr: String,
 }
 
-/// Everything rk writes into its table.
+/// Everything rk writes into its table: what a full sync writes, as [`super::state::State`] holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ruleset {
     /// Chain name → its rules, in order (base chains included).
@@ -52,6 +53,15 @@ pub struct Ruleset {
     pub affinity_sets: BTreeMap<String, String>,
     /// Service port key → its block of endpoint slots (kept stable between syncs).
     pub blocks: BTreeMap<String, u32>,
+}
+
+/// What one service port writes: chains, affinity sets and elements of the shared maps of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fragment {
+    pub chains: Vec<(String, Vec<String>)>,
+    pub affinity_sets: Vec<(String, String)>,
+    /// (map or set, key, value); two ports may write the same key (a pod behind two services).
+    pub elements: Vec<(&'static str, String, String)>,
 }
 
 /// The maps and sets every table has, with their declarations.
@@ -67,7 +77,7 @@ pub fn shared_maps() -> Vec<(String, String)> {
         let p = protocol.as_str();
         for shard in 0..SHARDS {
             maps.push((
-                endpoint_map(protocol, shard),
+                endpoint_map(protocol, shard).to_string(),
                 format!("{{ typeof numgen random mod 1 : ip daddr . {p} dport; }}"),
             ));
         }
@@ -75,33 +85,34 @@ pub fn shared_maps() -> Vec<(String, String)> {
     maps
 }
 
-fn endpoint_map(protocol: Protocol, shard: u32) -> String {
-    format!("{}-endpoints-{shard}", protocol.as_str())
+/// The shared endpoint map (`<proto>-endpoints-<shard>`) holding `block`'s slots.
+fn endpoint_map(protocol: Protocol, block: u32) -> &'static str {
+    let names = ENDPOINT_MAPS.get_or_init(|| {
+        let names =
+            |p: Protocol| (0..SHARDS).map(move |shard| format!("{}-endpoints-{shard}", p.as_str()).leak() as &str);
+        (names(Protocol::Tcp).collect(), names(Protocol::Udp).collect())
+    });
+    let shard = (block % SHARDS) as usize;
+    match protocol {
+        Protocol::Tcp => names.0[shard],
+        Protocol::Udp => names.1[shard],
+    }
 }
 
-/// Builds the ruleset; `previous` blocks are kept for the service ports that still have endpoints.
-pub fn build(ports: &[ServicePortInfo], layout: &Layout, previous: &BTreeMap<String, u32>) -> Ruleset {
-    let mut builder = Builder { ruleset: fixed(layout), used: BTreeSet::new(), free: 0 };
-    for port in ports.iter().filter(|p| !p.endpoints.is_empty() && p.affinity_seconds.is_none()) {
-        if let Some(block) = previous.get(&port.key) {
-            builder.ruleset.blocks.insert(port.key.clone(), *block);
-            builder.used.insert(*block);
-        }
-    }
-    for port in ports {
-        match port.endpoints.is_empty() {
-            true => builder.reject(port),
-            false => builder.add(port),
-        }
-    }
-    builder.ruleset
+/// The endpoint maps' names, made once per process.
+static ENDPOINT_MAPS: OnceLock<(Vec<&'static str>, Vec<&'static str>)> = OnceLock::new();
+
+/// Whether the port gets a block of endpoint slots (it has endpoints and no affinity).
+pub fn needs_block(port: &ServicePortInfo) -> bool {
+    !port.endpoints.is_empty() && port.affinity_seconds.is_none()
 }
 
-fn fixed(layout: &Layout) -> Ruleset {
+/// The fixed chains: hooks, dispatch, rejection, masquerading.
+pub fn fixed(layout: &Layout) -> BTreeMap<String, Vec<String>> {
     let node = &layout.node;
     let node_ips = format!("{{ {} }}", node.node_ips.join(", "));
-    let mut ruleset = Ruleset::default();
-    let mut chain = |name: &str, rules: Vec<String>| ruleset.chains.insert(name.to_string(), rules);
+    let mut chains = BTreeMap::new();
+    let mut chain = |name: &str, rules: Vec<String>| chains.insert(name.to_string(), rules);
     chain("nat-prerouting", vec!["jump services".into()]);
     chain("nat-output", vec!["jump services".into()]);
     chain("nat-postrouting", vec!["jump masquerading".into()]);
@@ -138,110 +149,95 @@ fn fixed(layout: &Layout) -> Ruleset {
             ),
         ],
     );
-    for (name, _) in shared_maps() {
-        ruleset.elements.insert(name, BTreeMap::new());
-    }
-    ruleset
+    chains
 }
 
-struct Builder {
-    ruleset: Ruleset,
-    used: BTreeSet<u32>,
-    /// The lowest block that may be free.
-    free: u32,
+/// The port's fragment; `block` is its block of endpoint slots when [`needs_block`].
+pub fn fragment(port: &ServicePortInfo, block: Option<u32>) -> Fragment {
+    let mut fragment = Fragment::default();
+    match (port.endpoints.is_empty(), block) {
+        (true, _) => reject(port, &mut fragment),
+        (false, block) => add(port, block, &mut fragment),
+    }
+    fragment
 }
 
-impl Builder {
-    fn element(&mut self, map: &str, key: String, value: String) {
-        self.ruleset.elements.entry(map.to_string()).or_default().insert(key, value);
-    }
-
-    fn block(&mut self, key: &str) -> u32 {
-        if let Some(block) = self.ruleset.blocks.get(key) {
-            return *block;
-        }
-        while self.used.contains(&self.free) {
-            self.free += 1;
-        }
-        self.used.insert(self.free);
-        self.ruleset.blocks.insert(key.to_string(), self.free);
-        self.free
-    }
-
-    fn add(&mut self, port: &ServicePortInfo) {
-        let proto = port.protocol.as_str();
-        let id = hash(&port.key);
-        let svc = format!("svc-{id}");
-        self.element("service-ips", format!("{} . {proto} . {}", port.cluster_ip, port.port), format!("goto {svc}"));
-        if !port.external_ips.is_empty() || port.node_port != 0 {
-            let ext = format!("ext-{id}");
-            self.ruleset.chains.insert(ext.clone(), vec!["jump mark-for-masquerade".into(), format!("goto {svc}")]);
-            for ip in &port.external_ips {
-                self.element("service-ips", format!("{ip} . {proto} . {}", port.port), format!("goto {ext}"));
-            }
-            if port.node_port != 0 {
-                self.element("service-nodeports", format!("{proto} . {}", port.node_port), format!("goto {ext}"));
-            }
-        }
-        let endpoints = &port.endpoints[..port.endpoints.len().min(MAX_ENDPOINTS)];
-        for endpoint in endpoints {
-            self.element("hairpin", format!("{0} . {0}", endpoint.ip), String::new());
-        }
-        let rules = match port.affinity_seconds {
-            None => {
-                let block = self.block(&port.key);
-                let map = endpoint_map(port.protocol, block % SHARDS);
-                let base = block * MAX_ENDPOINTS as u32;
-                for (slot, endpoint) in (base..).zip(endpoints) {
-                    self.element(&map, slot.to_string(), format!("{} . {}", endpoint.ip, endpoint.port));
-                }
-                let count = endpoints.len();
-                vec![format!("meta l4proto {proto} dnat ip to numgen random mod {count} offset {base} map @{map}")]
-            }
-            Some(seconds) => self.affinity(port, seconds),
-        };
-        self.ruleset.chains.insert(svc, rules);
-    }
-
-    /// ClientIP affinity: the endpoint whose set remembers the client, else
-    /// each with equal probability; the endpoint's chain remembers the client.
-    fn affinity(&mut self, port: &ServicePortInfo, seconds: i32) -> Vec<String> {
-        let proto = port.protocol.as_str();
-        let endpoints = &port.endpoints[..port.endpoints.len().min(MAX_ENDPOINTS)];
-        let ids: Vec<String> = endpoints.iter().map(|e| hash(&format!("{}>{}", port.key, e.address()))).collect();
-        // The timeout is part of the set's name: a changed timeout makes a new set.
-        let set = |id: &str| format!("affinity-{id}-{seconds}");
-        let mut rules: Vec<String> = ids.iter().map(|id| format!("ip saddr @{} goto sep-{id}", set(id))).collect();
-        let count = ids.len();
-        for (index, id) in ids.iter().enumerate() {
-            rules.push(match count - index {
-                1 => format!("goto sep-{id}"),
-                remaining => format!("numgen random mod {remaining} == 0 goto sep-{id}"),
-            });
-        }
-        for (endpoint, id) in endpoints.iter().zip(&ids) {
-            let set = set(id);
-            let declaration = format!("{{ type ipv4_addr; flags dynamic,timeout; timeout {seconds}s; }}");
-            self.ruleset.affinity_sets.insert(set.clone(), declaration);
-            self.ruleset.chains.insert(
-                format!("sep-{id}"),
-                vec![
-                    format!("update @{set} {{ ip saddr }}"),
-                    format!("meta l4proto {proto} dnat ip to {}", endpoint.address()),
-                ],
-            );
-        }
-        rules
-    }
-
-    /// No ready endpoint: refuse at once instead of letting clients time out.
-    fn reject(&mut self, port: &ServicePortInfo) {
-        let proto = port.protocol.as_str();
-        for ip in std::iter::once(&port.cluster_ip).chain(&port.external_ips) {
-            self.element("no-endpoint-services", format!("{ip} . {proto} . {}", port.port), "goto reject-chain".into());
+fn add(port: &ServicePortInfo, block: Option<u32>, fragment: &mut Fragment) {
+    let proto = port.protocol.as_str();
+    let id = hash(&port.key);
+    let svc = format!("svc-{id}");
+    let elements = &mut fragment.elements;
+    elements.push(("service-ips", format!("{} . {proto} . {}", port.cluster_ip, port.port), format!("goto {svc}")));
+    if !port.external_ips.is_empty() || port.node_port != 0 {
+        let ext = format!("ext-{id}");
+        fragment.chains.push((ext.clone(), vec!["jump mark-for-masquerade".into(), format!("goto {svc}")]));
+        for ip in &port.external_ips {
+            elements.push(("service-ips", format!("{ip} . {proto} . {}", port.port), format!("goto {ext}")));
         }
         if port.node_port != 0 {
-            self.element("no-endpoint-nodeports", format!("{proto} . {}", port.node_port), "goto reject-chain".into());
+            elements.push(("service-nodeports", format!("{proto} . {}", port.node_port), format!("goto {ext}")));
         }
+    }
+    let endpoints = &port.endpoints[..port.endpoints.len().min(MAX_ENDPOINTS)];
+    for endpoint in endpoints {
+        elements.push(("hairpin", format!("{0} . {0}", endpoint.ip), String::new()));
+    }
+    let rules = match (port.affinity_seconds, block) {
+        (Some(seconds), _) => affinity(port, seconds, fragment),
+        (None, block) => {
+            let block = block.expect("a port with endpoints and no affinity has a block");
+            let map = endpoint_map(port.protocol, block);
+            let base = block * MAX_ENDPOINTS as u32;
+            for (slot, endpoint) in (base..).zip(endpoints) {
+                elements.push((map, slot.to_string(), format!("{} . {}", endpoint.ip, endpoint.port)));
+            }
+            let count = endpoints.len();
+            vec![format!("meta l4proto {proto} dnat ip to numgen random mod {count} offset {base} map @{map}")]
+        }
+    };
+    fragment.chains.push((svc, rules));
+}
+
+/// ClientIP affinity: the endpoint whose set remembers the client, else
+/// each with equal probability; the endpoint's chain remembers the client.
+fn affinity(port: &ServicePortInfo, seconds: i32, fragment: &mut Fragment) -> Vec<String> {
+    let proto = port.protocol.as_str();
+    let endpoints = &port.endpoints[..port.endpoints.len().min(MAX_ENDPOINTS)];
+    let ids: Vec<String> = endpoints.iter().map(|e| hash(&format!("{}>{}", port.key, e.address()))).collect();
+    // The timeout is part of the set's name: a changed timeout makes a new set.
+    let set = |id: &str| format!("affinity-{id}-{seconds}");
+    let mut rules: Vec<String> = ids.iter().map(|id| format!("ip saddr @{} goto sep-{id}", set(id))).collect();
+    let count = ids.len();
+    for (index, id) in ids.iter().enumerate() {
+        rules.push(match count - index {
+            1 => format!("goto sep-{id}"),
+            remaining => format!("numgen random mod {remaining} == 0 goto sep-{id}"),
+        });
+    }
+    for (endpoint, id) in endpoints.iter().zip(&ids) {
+        let set = set(id);
+        let declaration = format!("{{ type ipv4_addr; flags dynamic,timeout; timeout {seconds}s; }}");
+        fragment.affinity_sets.push((set.clone(), declaration));
+        fragment.chains.push((
+            format!("sep-{id}"),
+            vec![
+                format!("update @{set} {{ ip saddr }}"),
+                format!("meta l4proto {proto} dnat ip to {}", endpoint.address()),
+            ],
+        ));
+    }
+    rules
+}
+
+/// No ready endpoint: refuse at once instead of letting clients time out.
+fn reject(port: &ServicePortInfo, fragment: &mut Fragment) {
+    let proto = port.protocol.as_str();
+    for ip in std::iter::once(&port.cluster_ip).chain(&port.external_ips) {
+        let key = format!("{ip} . {proto} . {}", port.port);
+        fragment.elements.push(("no-endpoint-services", key, "goto reject-chain".into()));
+    }
+    if port.node_port != 0 {
+        let key = format!("{proto} . {}", port.node_port);
+        fragment.elements.push(("no-endpoint-nodeports", key, "goto reject-chain".into()));
     }
 }

@@ -1,11 +1,12 @@
-//! Renders the change from what the kernel has to the new ruleset as one
-//! `nft -f` script, applied as one atomic transaction. A full sync (the
-//! kernel's table only listed) rewrites every chain and recreates the shared
-//! maps, keeping the affinity sets' clients; a sync after a successful one
-//! writes only the chains and elements that changed.
+//! Renders one `nft -f` script, applied as one atomic transaction. A full
+//! sync (the kernel's table only listed) rewrites every chain and recreates
+//! the shared maps, keeping the affinity sets' clients; a sync after a
+//! successful one writes only the [`Delta`]: the chains and elements that
+//! changed.
 
 use super::ruleset::{shared_maps, Ruleset, BASE_CHAINS};
-use std::collections::{BTreeMap, BTreeSet};
+use super::state::Delta;
+use std::collections::BTreeSet;
 
 /// The chains and sets (maps included) a table listing names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,15 +31,6 @@ impl Listed {
     }
 }
 
-/// What rk-proxy knows about its table in the kernel.
-#[derive(Debug, Clone)]
-pub enum Previous {
-    /// Names listed from the kernel, contents unknown: everything is rewritten.
-    Listed(Listed),
-    /// Exactly what the last successful sync applied: only changes are written.
-    Applied(Ruleset),
-}
-
 /// The script (empty when nothing changed) and how many rules and elements it writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
@@ -46,12 +38,17 @@ pub struct Script {
     pub written: usize,
 }
 
-pub fn render(table: &str, new: &Ruleset, previous: &Previous) -> Script {
+/// Rewrites the whole table over what `listed` names (its contents unknown).
+pub fn full(table: &str, new: &Ruleset, listed: &Listed) -> Script {
     let mut out = Writer { table: format!("ip {table}"), text: String::new(), written: 0 };
-    match previous {
-        Previous::Listed(listed) => out.full(new, listed),
-        Previous::Applied(old) => out.changes(new, old),
-    }
+    out.full(new, listed);
+    Script { text: out.text, written: out.written }
+}
+
+/// Writes only `delta`, over exactly what the last successful sync applied.
+pub fn changes(table: &str, delta: &Delta) -> Script {
+    let mut out = Writer { table: format!("ip {table}"), text: String::new(), written: 0 };
+    out.changes(delta);
     Script { text: out.text, written: out.written }
 }
 
@@ -138,43 +135,30 @@ impl Writer {
         }
     }
 
-    fn changes(&mut self, new: &Ruleset, old: &Ruleset) {
+    fn changes(&mut self, delta: &Delta) {
         let table = self.table.clone();
-        for (name, declaration) in new.affinity_sets.iter().filter(|(s, _)| !old.affinity_sets.contains_key(*s)) {
+        for (name, declaration) in &delta.added_sets {
             self.line(format!("add set {table} {name} {declaration}"));
         }
-        let added: Vec<&String> = new.chains.keys().filter(|c| !old.chains.contains_key(*c)).collect();
-        for name in &added {
+        for (name, _) in &delta.added_chains {
             self.declare_chain(name);
         }
-        let changed: Vec<&String> = new
-            .chains
-            .iter()
-            .filter(|(c, rules)| old.chains.get(*c).is_some_and(|r| r != *rules))
-            .map(|(c, _)| c)
-            .collect();
-        let stale: Vec<&String> = old.chains.keys().filter(|c| !new.chains.contains_key(*c)).collect();
-        for name in changed.iter().chain(&stale) {
+        for name in delta.changed_chains.iter().map(|(name, _)| name).chain(&delta.removed_chains) {
             self.line(format!("flush chain {table} {name}"));
         }
-        let empty = BTreeMap::new();
-        for (map, elements) in &old.elements {
-            let now = new.elements.get(map).unwrap_or(&empty);
-            let gone = elements.iter().filter(|(k, v)| now.get(*k) != Some(*v)).map(|(k, _)| (k, None));
-            self.elements("delete", map, gone);
+        for (map, keys) in &delta.removed_elements {
+            self.elements("delete", map, keys.iter().map(|key| (key, None)));
         }
-        for name in added.iter().chain(&changed) {
-            self.rules(name, &new.chains[*name]);
+        for (name, rules) in delta.added_chains.iter().chain(&delta.changed_chains) {
+            self.rules(name, rules);
         }
-        for (map, elements) in &new.elements {
-            let then = old.elements.get(map).unwrap_or(&empty);
-            let fresh = elements.iter().filter(|(k, v)| then.get(*k) != Some(*v)).map(|(k, v)| (k, Some(v)));
-            self.elements("add", map, fresh);
+        for (map, elements) in &delta.added_elements {
+            self.elements("add", map, elements.iter().map(|(key, value)| (key, Some(value))));
         }
-        for name in stale {
+        for name in &delta.removed_chains {
             self.line(format!("delete chain {table} {name}"));
         }
-        for name in old.affinity_sets.keys().filter(|s| !new.affinity_sets.contains_key(*s)) {
+        for name in &delta.removed_sets {
             self.line(format!("delete set {table} {name}"));
         }
     }
