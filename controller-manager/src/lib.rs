@@ -3,6 +3,7 @@
 //! its informers and workers in the background.
 
 pub mod context;
+pub mod datasets;
 pub mod endpoints;
 pub mod garbage_collector;
 pub mod load_balancer;
@@ -25,6 +26,7 @@ pub enum StartError {
 /// Starts every controller; fails only on settings that cannot work (a bad cluster CIDR or load-balancer range).
 pub fn start_all(ctx: &ControllerContext) -> Result<(), StartError> {
     replication::start(ctx);
+    datasets::start(ctx);
     endpoints::start(ctx);
     garbage_collector::start(ctx);
     namespace::start(ctx);

@@ -3,7 +3,7 @@
 use crate::pod_usage::is_terminated;
 use crate::scheduler::Shared;
 use rk_client::{object_key, Change};
-use rk_proto::v1::{Node, Pod, Service};
+use rk_proto::v1::{Dataset, Node, Pod, Service};
 use rk_proto::Resource;
 use std::sync::Arc;
 
@@ -56,5 +56,21 @@ pub fn on_service_change(shared: Arc<Shared>) -> impl Fn(&Change<Service>) + Sen
             shared.cache.lock().unwrap().set_service(service)
         }
         Change::Deleted(service) => shared.cache.lock().unwrap().remove_service(service),
+    }
+}
+
+/// A dataset whose primary or holder changed may let a waiting pod fit (or
+/// prefer another node): the unschedulable pods get another try.
+pub fn on_dataset_change(shared: Arc<Shared>) -> impl Fn(&Change<Dataset>) + Send + Sync {
+    move |change| {
+        let placement =
+            |d: &Dataset| (d.spec.as_ref().map(|s| s.primary.clone()), d.status.as_ref().map(|s| s.node.clone()));
+        let moved = match change {
+            Change::Updated { old, new } => placement(old) != placement(new),
+            _ => true,
+        };
+        if moved {
+            shared.queue.move_all();
+        }
     }
 }

@@ -7,16 +7,17 @@ use crate::algorithm::Algorithm;
 use crate::binder::bind;
 use crate::cache::Cache;
 use crate::error::SchedulerError;
-use crate::handlers::{on_node_change, on_pod_change, on_service_change};
+use crate::handlers::{on_dataset_change, on_node_change, on_pod_change, on_service_change};
 use crate::metrics::Metrics;
 use crate::options::{Options, LEADER_LOCK_NAME, LEADER_LOCK_NAMESPACE};
+use crate::plugins::dataset_placement::placement;
 use crate::plugins::{PodInfo, Profile};
 use crate::pod_usage::is_terminated;
 use crate::queue::SchedulingQueue;
 use crate::report::report_unschedulable;
 use rk_client::leader::LeaderElection;
 use rk_client::{Change, Client, EventRecorder, Informer, InformerHandle, KindClient, Store};
-use rk_proto::v1::{ListOptions, Node, Pod, Service};
+use rk_proto::v1::{Dataset, ListOptions, Node, Pod, Service};
 use rk_proto::Resource;
 use std::convert::Infallible;
 use std::future::Future;
@@ -107,12 +108,13 @@ impl Scheduler {
         let nodes = inform::<Node>(&self.client, resync, on_node_change(Arc::clone(&shared)));
         let pods = inform::<Pod>(&self.client, resync, on_pod_change(Arc::clone(&shared)));
         let services = inform::<Service>(&self.client, resync, on_service_change(Arc::clone(&shared)));
+        let datasets = inform::<Dataset>(&self.client, resync, on_dataset_change(Arc::clone(&shared)));
         // Every bound pod must be counted before the first placement.
-        tokio::join!(nodes.wait_synced(), pods.wait_synced(), services.wait_synced());
+        tokio::join!(nodes.wait_synced(), pods.wait_synced(), services.wait_synced(), datasets.wait_synced());
         tracing::info!(nodes = nodes.store.len(), pods = pods.store.len(), "caches synced; scheduling");
         tokio::select! {
             never = expire_assumed_pods(&shared) => never,
-            never = scheduling_loop(&shared, &pods.store, options) => never,
+            never = scheduling_loop(&shared, &pods.store, &datasets.store, options) => never,
         }
     }
 }
@@ -138,7 +140,12 @@ async fn expire_assumed_pods(shared: &Shared) -> Infallible {
     }
 }
 
-async fn scheduling_loop(shared: &Arc<Shared>, pods: &Store<Pod>, options: &Options) -> Infallible {
+async fn scheduling_loop(
+    shared: &Arc<Shared>,
+    pods: &Store<Pod>,
+    datasets: &Store<Dataset>,
+    options: &Options,
+) -> Infallible {
     let mut algorithm = Algorithm::new(Profile::default(), options.percentage_of_nodes_to_score);
     let binds = Arc::new(Semaphore::new(options.bind_concurrency.max(1)));
     loop {
@@ -157,7 +164,8 @@ async fn scheduling_loop(shared: &Arc<Shared>, pods: &Store<Pod>, options: &Opti
             }
             shared.metrics.attempts.fetch_add(1, Relaxed);
             let usage = cache.usage_of(&pod);
-            let chosen = algorithm.schedule(PodInfo::new(&pod, &usage), cache.nodes());
+            let wishes = placement(&pod, |namespace, name| datasets.get(&format!("{namespace}/{name}")));
+            let chosen = algorithm.schedule(PodInfo::new(&pod, &usage).with_datasets(&wishes), cache.nodes());
             chosen.map(|index| {
                 let node = cache.nodes()[index].name().to_string();
                 cache.assume(Arc::clone(&pod), &node, usage);

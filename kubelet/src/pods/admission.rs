@@ -19,7 +19,7 @@ pub fn admit<'a>(pod: &Pod, node: &Node, admitted: impl IntoIterator<Item = &'a 
         Reason::InsufficientCpu => "OutOfcpu",
         Reason::InsufficientMemory => "OutOfmemory",
         Reason::TooManyPods => "OutOfpods",
-        Reason::NodeSelectorMismatch => "NodeAffinity",
+        Reason::NodeSelectorMismatch | Reason::DatasetPrimaryMismatch => "NodeAffinity",
         Reason::PortsInUse => "HostPortConflict",
         Reason::NotReady | Reason::Unschedulable => "NodeNotReady",
     };

@@ -3,6 +3,9 @@
 //! function of the pod and the node, so the kubelet can reuse the filters for
 //! admission ([`fits`]).
 
+pub mod dataset_locality;
+pub mod dataset_placement;
+pub mod dataset_primary;
 pub mod host_ports;
 pub mod least_allocated;
 pub mod node_ready;
@@ -11,6 +14,7 @@ mod reason;
 pub mod resources_fit;
 pub mod spreading;
 
+pub use dataset_placement::DatasetPlacement;
 pub use reason::{Reason, Reasons};
 
 use crate::node_info::NodeInfo;
@@ -27,12 +31,20 @@ pub struct PodInfo<'a> {
     pub usage: &'a PodUsage,
     /// [`node_selector::label_mask`] of the pod's node selector.
     selector_mask: u64,
+    /// Where the pod's datasets want it ([`dataset_placement::placement`]).
+    pub datasets: &'a DatasetPlacement,
 }
 
 impl<'a> PodInfo<'a> {
     pub fn new(pod: &'a Pod, usage: &'a PodUsage) -> PodInfo<'a> {
         let selector = pod.spec.iter().flat_map(|spec| &spec.node_selector);
-        PodInfo { pod, usage, selector_mask: node_selector::label_mask(selector) }
+        let datasets = &dataset_placement::NO_DATASETS;
+        PodInfo { pod, usage, selector_mask: node_selector::label_mask(selector), datasets }
+    }
+
+    /// The pod, placed with its datasets' wishes.
+    pub fn with_datasets(self, datasets: &'a DatasetPlacement) -> PodInfo<'a> {
+        PodInfo { datasets, ..self }
     }
 }
 
@@ -63,10 +75,15 @@ impl Default for Profile {
             filters: vec![
                 Box::new(node_ready::NodeReady),
                 Box::new(node_selector::NodeSelector),
+                Box::new(dataset_primary::DatasetPrimary),
                 Box::new(host_ports::HostPorts),
                 Box::new(resources_fit::ResourcesFit),
             ],
-            scores: vec![(Box::new(least_allocated::LeastAllocated), 1), (Box::new(spreading::Spreading), 1)],
+            scores: vec![
+                (Box::new(least_allocated::LeastAllocated), 1),
+                (Box::new(spreading::Spreading), 1),
+                (Box::new(dataset_locality::DatasetLocality), dataset_locality::WEIGHT),
+            ],
         }
     }
 }

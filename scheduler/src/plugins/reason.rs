@@ -7,6 +7,7 @@ pub enum Reason {
     NotReady,
     Unschedulable,
     NodeSelectorMismatch,
+    DatasetPrimaryMismatch,
     PortsInUse,
     InsufficientCpu,
     InsufficientMemory,
@@ -14,10 +15,11 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 8] = [
         Reason::NotReady,
         Reason::Unschedulable,
         Reason::NodeSelectorMismatch,
+        Reason::DatasetPrimaryMismatch,
         Reason::PortsInUse,
         Reason::InsufficientCpu,
         Reason::InsufficientMemory,
@@ -29,6 +31,7 @@ impl Reason {
             Reason::NotReady => "node(s) were not ready",
             Reason::Unschedulable => "node(s) were unschedulable",
             Reason::NodeSelectorMismatch => "node(s) didn't match node selector",
+            Reason::DatasetPrimaryMismatch => "node(s) didn't match dataset primary",
             Reason::PortsInUse => "node(s) didn't have free ports for the requested pod ports",
             Reason::InsufficientCpu => "Insufficient cpu",
             Reason::InsufficientMemory => "Insufficient memory",
