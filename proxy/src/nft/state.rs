@@ -103,9 +103,7 @@ impl State {
     /// Adds (or with `add` false, takes back) the port `owner`'s elements, noting the values before.
     fn write(&mut self, owner: &str, fragment: &Fragment, add: bool, before: &mut Before) {
         for (map, key, value) in &fragment.elements {
-            if !before.contains_key(&(*map, key.clone())) {
-                before.insert((*map, key.clone()), self.value(map, key).cloned());
-            }
+            before.entry((*map, key.clone())).or_insert_with(|| self.value(map, key).cloned());
             let writers = self.elements.entry(map).or_default().entry(key.clone()).or_default();
             match add {
                 true => writers.insert(owner.to_string(), value.clone()),

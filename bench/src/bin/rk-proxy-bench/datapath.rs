@@ -2,6 +2,12 @@
 //! it) and one pod (a namespace behind a veth); requests to the pod IP and
 //! to the cluster IP alternate in the same run. Each request is a new TCP
 //! connection: connection set-up is where DNAT and conntrack cost.
+//!
+//! The two paths leave the node from two addresses of its own. From one,
+//! a cluster IP connection, once DNATed, could take the very tuple (client
+//! address and port to the pod's port) of a direct one that conntrack and
+//! the pod still hold in TIME_WAIT: its SYN is dropped as a clash and
+//! retried a second later, which measured the clash, not the proxy.
 
 use crate::mode::Mode;
 use crate::netns::Netns;
@@ -44,6 +50,8 @@ fn set_up(mode: Mode) -> anyhow::Result<Setup> {
     let lease = rk_testkit::lease_cluster_cidr();
     let prefix = lease.cidr().trim_end_matches("0.0/16").to_string();
     let (node_ip, pod_ip, cluster_ip) = (format!("{prefix}0.1"), format!("{prefix}0.2"), format!("{prefix}128.10"));
+    // The direct path's source address; the cluster IP path keeps `node_ip`, the source of the service CIDR's route.
+    let direct_ip = format!("{prefix}0.3");
     let pid = std::process::id();
     let node = Arc::new(Netns::create(&format!("rk-proxy-bench-node-{pid}"))?);
     let pod = Netns::create(&format!("rk-proxy-bench-pod-{pid}"))?;
@@ -52,7 +60,9 @@ fn set_up(mode: Mode) -> anyhow::Result<Setup> {
         "link", "add", &node_end, "netns", &node.name, "type", "veth", "peer", "name", &pod_end, "netns", &pod.name,
     ])?;
     node.exec(&["ip", "addr", "add", &format!("{node_ip}/24"), "dev", &node_end])?;
+    node.exec(&["ip", "addr", "add", &format!("{direct_ip}/24"), "dev", &node_end])?;
     node.exec(&["ip", "link", "set", &node_end, "up"])?;
+    node.exec(&["ip", "route", "replace", &format!("{pod_ip}/32"), "dev", &node_end, "src", &direct_ip])?;
     pod.exec(&["ip", "addr", "add", &format!("{pod_ip}/24"), "dev", &pod_end])?;
     pod.exec(&["ip", "link", "set", &pod_end, "up"])?;
     let runner = Runner::in_netns(&node.name);

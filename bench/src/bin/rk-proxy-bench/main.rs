@@ -45,6 +45,9 @@ struct Args {
     /// Seconds of each throughput window.
     #[arg(long, default_value_t = 3)]
     window: u64,
+    /// Modes to measure: nftables, iptables (the system's iptables-nft), iptables-legacy.
+    #[arg(long, value_delimiter = ',', value_parser = Mode::parse, default_value = "nftables,iptables,iptables-legacy")]
+    modes: Vec<Mode>,
     /// Print the results without writing BENCHMARKS.md.
     #[arg(long)]
     no_write: bool,
@@ -60,7 +63,7 @@ fn main() -> anyhow::Result<()> {
     println!("rk-proxy-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
     let largest = args.services.iter().copied().max().unwrap_or_default();
     let mut results = Vec::new();
-    for mode in [Mode::Nftables, Mode::Iptables(Backend::System), Mode::Iptables(Backend::Legacy)] {
+    for mode in Mode::ALL.into_iter().filter(|m| args.modes.contains(m)) {
         for &count in &args.services {
             if mode == Mode::Iptables(Backend::System) && count > args.system_max_services {
                 continue;
@@ -71,7 +74,7 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let mut data = Vec::new();
-    for mode in [Mode::Nftables, Mode::Iptables(Backend::System)] {
+    for mode in [Mode::Nftables, Mode::Iptables(Backend::System)].into_iter().filter(|m| args.modes.contains(m)) {
         eprintln!("data path with {}...", mode.name());
         data.push(datapath::measure(mode, args.requests, args.threads, Duration::from_secs(args.window))?);
     }

@@ -17,6 +17,19 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the order the bench runs them.
+    pub const ALL: [Mode; 3] = [Mode::Nftables, Mode::Iptables(Backend::System), Mode::Iptables(Backend::Legacy)];
+
+    /// `nftables`, `iptables` (the system's iptables-nft) or `iptables-legacy`.
+    pub fn parse(text: &str) -> Result<Mode, String> {
+        match text {
+            "nftables" => Ok(Mode::Nftables),
+            "iptables" => Ok(Mode::Iptables(Backend::System)),
+            "iptables-legacy" => Ok(Mode::Iptables(Backend::Legacy)),
+            other => Err(format!("unknown mode {other:?}: use nftables, iptables or iptables-legacy")),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Mode::Iptables(Backend::System) => "iptables-nft (system)",
