@@ -3,14 +3,15 @@
 //! environment needs), and sync each pod on every change and every relist.
 
 use crate::config::KubeletConfig;
+use crate::datasets::{self, DatasetSettings};
 use crate::node;
 use crate::pleg::Pleg;
 use crate::pods::sync::{PodSyncer, PodSyncerParts};
 use crate::probes::ProbeManager;
 use crate::runtime::ContainerRuntime;
 use rk_client::clock::{Clock, SystemClock};
-use rk_client::{run_controller, Client, Informer, WorkQueue};
-use rk_proto::v1::{ListOptions, Node, Pod, Service};
+use rk_client::{object_key, run_controller, Change, Client, Informer, Store, WorkQueue};
+use rk_proto::v1::{Dataset, ListOptions, Node, Pod, Service};
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 
@@ -30,6 +31,7 @@ pub enum KubeletError {
 /// A started kubelet: its node registered, its pods being synced.
 pub struct Kubelet {
     queue: Arc<WorkQueue>,
+    dataset_queue: Arc<WorkQueue>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -41,6 +43,17 @@ impl Kubelet {
         config: KubeletConfig,
         runtime: Arc<dyn ContainerRuntime>,
         client: Client,
+    ) -> Result<Kubelet, KubeletError> {
+        Kubelet::start_with_datasets(config, runtime, client, DatasetSettings::default()).await
+    }
+
+    /// [`start`](Self::start), sharing the record of datasets in use with the
+    /// transfer service and pulling moves with the kubelets' token.
+    pub async fn start_with_datasets(
+        config: KubeletConfig,
+        runtime: Arc<dyn ContainerRuntime>,
+        client: Client,
+        dataset_settings: DatasetSettings,
     ) -> Result<Kubelet, KubeletError> {
         let config = Arc::new(config);
         let node_name = config.node_name.clone();
@@ -65,6 +78,12 @@ impl Kubelet {
             .start();
         let services = Informer::<Service>::new(client.clone(), ListOptions::default()).start();
         let nodes = Informer::<Node>::new(client.clone(), selector(&format!("metadata.name={node_name}"))).start();
+        let dataset_queue = Arc::new(WorkQueue::new());
+        let datasets = Informer::<Dataset>::new(client.clone(), ListOptions::default())
+            .resync_every(config.resync_period)
+            .enqueue_into(&dataset_queue)
+            .on_change(wake_dataset_pods(Arc::clone(&pods.store), Arc::clone(&queue)))
+            .start();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let probe_queue = Arc::clone(&queue);
         let probes = Arc::new(ProbeManager::new(
@@ -75,6 +94,8 @@ impl Kubelet {
         pods.wait_synced().await;
         services.wait_synced().await;
         nodes.wait_synced().await;
+        datasets.wait_synced().await;
+        count_dataset_users(runtime.as_ref(), &pods.store, &dataset_settings.users).await;
         let client_for_routes = client.clone();
         let syncer = PodSyncer::new(PodSyncerParts {
             config: Arc::clone(&config),
@@ -83,27 +104,38 @@ impl Kubelet {
             pods: Arc::clone(&pods.store),
             services: Arc::clone(&services.store),
             nodes: Arc::clone(&nodes.store),
+            datasets: Arc::clone(&datasets.store),
+            dataset_users: Arc::clone(&dataset_settings.users),
             queue: Arc::clone(&queue),
             probes,
             clock,
         });
         let syncer = Arc::new(syncer);
+        let dataset_holder = datasets::start(
+            &config,
+            client_for_routes.clone(),
+            &dataset_settings,
+            &datasets,
+            Arc::clone(&dataset_queue),
+        );
         let pleg = Pleg::new(runtime, Arc::clone(&pods.store), Arc::clone(&queue), config.relist_period);
         let mut tasks = vec![
             heartbeat,
             tokio::spawn(pleg.run()),
             tokio::spawn(collect_garbage(Arc::clone(&syncer), config.backoff_max)),
             tokio::spawn(run_controller(Arc::clone(&queue), syncer, POD_WORKERS)),
+            dataset_holder,
         ];
         if config.pod_routes {
             tasks.push(crate::routes::start(client_for_routes, &node_name, &cidr, config.cluster_cidr.clone()));
         }
-        Ok(Kubelet { queue, tasks })
+        Ok(Kubelet { queue, dataset_queue, tasks })
     }
 
     /// Stops syncing; running containers are left as they are.
     pub fn stop(self) {
         self.queue.shut_down();
+        self.dataset_queue.shut_down();
         for task in self.tasks {
             task.abort();
         }
@@ -116,6 +148,40 @@ async fn collect_garbage(syncer: Arc<PodSyncer>, period: std::time::Duration) {
         ticks.tick().await;
         syncer.collect_garbage();
     }
+}
+
+/// A dataset that changed may let a pod of this node start (or tell it why not): sync its pods.
+fn wake_dataset_pods(pods: Arc<Store<Pod>>, queue: Arc<WorkQueue>) -> impl Fn(&Change<Dataset>) + Send + Sync {
+    move |change| {
+        let meta = change.object().metadata.clone().unwrap_or_default();
+        for pod in datasets::pods_using(&pods.list(), &meta.namespace, &meta.name) {
+            queue.add(&object_key(pod.metadata.as_ref().unwrap_or(&Default::default())));
+        }
+    }
+}
+
+/// Counts the datasets of the containers already running (a restarted
+/// kubelet) before the transfer service may answer a final pass.
+async fn count_dataset_users(runtime: &dyn ContainerRuntime, pods: &Store<Pod>, users: &datasets::DatasetUsers) {
+    let mut listing = runtime.list_containers().await;
+    for _ in 0..5 {
+        if listing.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        listing = runtime.list_containers().await;
+    }
+    let running = listing.unwrap_or_else(|error| {
+        tracing::warn!(%error, "listing containers for the datasets in use; counting them as pods sync");
+        Vec::new()
+    });
+    for pod in pods.list() {
+        let uid = pod.metadata.as_ref().map(|m| m.uid.as_str()).unwrap_or_default();
+        if running.iter().any(|c| c.pod_uid == uid && c.state == crate::runtime::ContainerState::Running) {
+            users.start(uid, datasets::gate::datasets_of(&pod));
+        }
+    }
+    users.mark_synced();
 }
 
 fn selector(field_selector: &str) -> ListOptions {

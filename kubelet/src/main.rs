@@ -137,8 +137,15 @@ async fn main() -> anyhow::Result<()> {
             .to_string(),
         None => String::new(),
     };
-    // Not yet told which datasets are in use: the kubelet's dataset sync will say.
-    let datasets = Arc::new(rk_kubelet::datasets::transfer::RootDirSource::new(config.root_dir.join("datasets")));
+    // The transfer service refuses a final pass while a running container here uses the dataset.
+    let dataset_settings = rk_kubelet::datasets::DatasetSettings { users: Default::default(), token: token.clone() };
+    let users = Arc::clone(&dataset_settings.users);
+    let datasets = Arc::new(
+        rk_kubelet::datasets::transfer::RootDirSource::new(rk_kubelet::datasets::paths::datasets_root(
+            &config.root_dir,
+        ))
+        .with_in_use(move |key| users.in_use(key)),
+    );
     tokio::spawn(rk_kubelet::streaming::serve_with_datasets(
         listener,
         Arc::clone(&runtime),
@@ -146,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
         Some(datasets),
         std::future::pending(),
     ));
-    let kubelet = Kubelet::start(config, runtime, client).await?;
+    let kubelet = Kubelet::start_with_datasets(config, runtime, client, dataset_settings).await?;
     // Healthy once the node is registered and pods are being synced.
     start_status_server(&args).await?;
     shutdown_signal().await;

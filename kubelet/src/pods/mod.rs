@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod containers;
+mod dataset_gate;
 mod image;
 pub mod spec;
 mod start;

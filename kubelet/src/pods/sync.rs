@@ -10,12 +10,13 @@ use super::status::{self, StatusInputs};
 use super::waiting::WaitingReasons;
 use crate::backoff::Backoff;
 use crate::config::KubeletConfig;
+use crate::datasets::DatasetUsers;
 use crate::probes::{ProbeManager, RunningContainer};
 use crate::runtime::{ContainerInfo, ContainerRuntime, ContainerState};
 use rk_client::clock::Clock;
 use rk_client::events::EventType;
 use rk_client::{Action, Client, EventRecorder, Reconciler, Store, WorkQueue};
-use rk_proto::v1::{Node, Pod, PodStatus, Service};
+use rk_proto::v1::{Dataset, Node, Pod, PodStatus, Service};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,6 +30,9 @@ pub struct PodSyncer {
     pub(super) pods: Arc<Store<Pod>>,
     pub(super) services: Arc<Store<Service>>,
     pub(super) nodes: Arc<Store<Node>>,
+    pub(super) datasets: Arc<Store<Dataset>>,
+    /// Pods that may run containers on datasets (the transfer service's in-use answer).
+    pub(super) dataset_users: Arc<DatasetUsers>,
     pub(super) queue: Arc<WorkQueue>,
     pub(super) events: EventRecorder,
     pub(super) probes: Arc<ProbeManager>,
@@ -52,6 +56,8 @@ pub struct PodSyncerParts {
     pub pods: Arc<Store<Pod>>,
     pub services: Arc<Store<Service>>,
     pub nodes: Arc<Store<Node>>,
+    pub datasets: Arc<Store<Dataset>>,
+    pub dataset_users: Arc<DatasetUsers>,
     pub queue: Arc<WorkQueue>,
     pub probes: Arc<ProbeManager>,
     pub clock: Arc<dyn Clock>,
@@ -70,6 +76,8 @@ impl PodSyncer {
             pods: parts.pods,
             services: parts.services,
             nodes: parts.nodes,
+            datasets: parts.datasets,
+            dataset_users: parts.dataset_users,
             queue: parts.queue,
             probes: parts.probes,
             clock: parts.clock,
@@ -100,6 +108,8 @@ impl PodSyncer {
         let listing = self.runtime.list_containers().await?;
         let Some(pod) = self.pods.get(key) else {
             self.remove_leftovers(key, &listing, None).await?;
+            let pods = self.pods.list();
+            self.dataset_users.retain(|uid| pods.iter().any(|p| p.metadata.as_ref().is_some_and(|m| m.uid == uid)));
             return Ok(Action::Done);
         };
         let uid = pod.metadata.as_ref().map(|m| m.uid.clone()).unwrap_or_default();
@@ -112,12 +122,14 @@ impl PodSyncer {
         let phase = pod.status.as_ref().map(|s| s.phase.as_str()).unwrap_or_default();
         if matches!(phase, "Succeeded" | "Failed") {
             self.stop_all(&containers, Duration::ZERO).await?;
+            self.dataset_users.stop(&uid);
             return Ok(Action::Done);
         }
         if !self.admit(&pod, &containers).await? {
             return Ok(Action::Done);
         }
-        let changed = self.sync_containers(&pod, &containers).await?;
+        let changed =
+            if self.datasets_ready(&pod, &containers) { self.sync_containers(&pod, &containers).await? } else { false };
         let containers =
             if changed { PodContainers::of_pod(&self.runtime.list_containers().await?, &uid) } else { containers };
         self.update_probes(key, &pod, &containers);
@@ -268,6 +280,7 @@ impl PodSyncer {
     }
 
     pub(super) fn forget_pod(&self, uid: &str) {
+        self.dataset_users.stop(uid);
         self.waiting.forget_pod(uid);
         self.admitted.lock().unwrap().remove(uid);
         self.written.lock().unwrap().remove(uid);

@@ -1,6 +1,10 @@
 //! Pod volumes on the node: an emptyDir is a directory under the kubelet's
-//! root that lives and dies with the pod; a hostPath is bind-mounted as is.
+//! root that lives and dies with the pod; a hostPath is bind-mounted as is;
+//! a dataset is its directory under `<root>/datasets`, which must exist (the
+//! pod sync starts containers only once the dataset is Ready here).
 
+use crate::datasets::paths::dataset_dir;
+use crate::datasets::transfer::DatasetKey;
 use crate::runtime::Mount;
 use rk_proto::v1::{Container, Pod};
 use std::path::{Path, PathBuf};
@@ -9,8 +13,10 @@ use std::path::{Path, PathBuf};
 pub enum VolumeError {
     #[error("container {container:?} mounts volume {volume:?}, which the pod does not define (volumes: {defined})")]
     Undefined { container: String, volume: String, defined: String },
-    #[error("volume {volume:?}: only emptyDir and hostPath volumes are supported")]
+    #[error("volume {volume:?}: only emptyDir, hostPath and dataset volumes are supported")]
     Unsupported { volume: String },
+    #[error("volume {volume:?}: dataset {dataset:?} is not on this node ({path} is missing)")]
+    DatasetMissing { volume: String, dataset: String, path: String },
     #[error("volume {volume:?}: creating {path}: {source}")]
     Io { volume: String, path: String, source: std::io::Error },
 }
@@ -23,6 +29,7 @@ pub fn pod_dir(root: &Path, pod_uid: &str) -> PathBuf {
 /// The bind mounts for one container, creating emptyDir directories as needed.
 pub fn mounts(root: &Path, pod: &Pod, container: &Container) -> Result<Vec<Mount>, VolumeError> {
     let uid = pod.metadata.as_ref().map(|m| m.uid.as_str()).unwrap_or_default();
+    let namespace = pod.metadata.as_ref().map(|m| m.namespace.as_str()).unwrap_or_default();
     let volumes = pod.spec.as_ref().map(|s| s.volumes.as_slice()).unwrap_or_default();
     container
         .volume_mounts
@@ -35,6 +42,17 @@ pub fn mounts(root: &Path, pod: &Pod, container: &Container) -> Result<Vec<Mount
             })?;
             let mut source = if let Some(host_path) = &volume.host_path {
                 PathBuf::from(&host_path.path)
+            } else if let Some(dataset) = &volume.dataset {
+                let dir = dataset_dir(root, &DatasetKey::new(namespace, dataset.name.as_str()));
+                // Never an empty directory in place of the data.
+                if !dir.is_dir() {
+                    return Err(VolumeError::DatasetMissing {
+                        volume: volume.name.clone(),
+                        dataset: dataset.name.clone(),
+                        path: dir.display().to_string(),
+                    });
+                }
+                dir
             } else if volume.empty_dir.is_some() {
                 pod_dir(root, uid).join("volumes").join("empty-dir").join(&volume.name)
             } else {
@@ -117,6 +135,27 @@ mod tests {
         assert!(mounts[0].read_only);
         remove_pod_dir(root.path(), "u1").unwrap();
         assert!(data.is_dir());
+    }
+
+    #[test]
+    fn a_dataset_is_its_directory_and_never_made_empty() {
+        use rk_proto::v1::DatasetVolumeSource;
+        let root = tempfile::tempdir().unwrap();
+        let mut pod = pod(vec![Volume {
+            name: "data".into(),
+            dataset: Some(DatasetVolumeSource { name: "db".into() }),
+            ..Default::default()
+        }]);
+        pod.metadata.as_mut().unwrap().namespace = "default".into();
+        let c = Container { volume_mounts: vec![mount("data", "/data")], ..Default::default() };
+        let error = mounts(root.path(), &pod, &c).unwrap_err().to_string();
+        assert!(error.contains("dataset \"db\" is not on this node"), "{error}");
+        assert!(!root.path().join("datasets/default/db").exists());
+        std::fs::create_dir_all(root.path().join("datasets/default/db")).unwrap();
+        let mounts = mounts(root.path(), &pod, &c).unwrap();
+        assert_eq!(mounts[0].host_path, root.path().join("datasets/default/db").display().to_string());
+        remove_pod_dir(root.path(), "u1").unwrap();
+        assert!(root.path().join("datasets/default/db").is_dir(), "the data outlives the pod");
     }
 
     #[test]
