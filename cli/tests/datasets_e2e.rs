@@ -4,11 +4,12 @@
 //! the new pod runs on node2 with every write of the old one, the last made
 //! as it was stopped; spec.primary set to node1 brings pod and data back;
 //! with node1 cut off, the dataset is Unavailable and a pod needing it waits
-//! with that reason.
+//! with that reason. And the README's walkthrough: the guestbook with its
+//! Redis data on a dataset keeps its entries when Redis moves to the ssd node.
 
 mod common;
 
-use common::nodes::TwoNodes;
+use common::nodes::{example, TwoNodes};
 use common::{eventually, text};
 use std::process::Command;
 
@@ -135,4 +136,48 @@ fn a_dataset_follows_its_pod_between_nodes_and_waits_for_a_node_that_is_down() {
     );
     assert!(waiting.starts_with("Pending") && waiting.contains("node node1 is not ready"), "{waiting}");
     set_link("up");
+}
+
+/// `curl` against the guestbook's node port on node `k` until it succeeds (bounded): its output.
+fn guestbook(nodes: &TwoNodes, k: u8, extra: &[&str], check: impl Fn(&str) -> bool) -> String {
+    let url = format!("http://{}:30080/entries", nodes.node_address(k));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = Command::new("curl").args(["-s", "-f", "-m", "3"]).args(extra).arg(&url).output().unwrap();
+        let body = text(&out.stdout);
+        if out.status.success() && check(&body) {
+            return body;
+        }
+        assert!(std::time::Instant::now() < deadline, "guestbook on node{k}: {body}{}", text(&out.stderr));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_guestbook_keeps_its_entries_when_redis_moves_to_the_ssd_node() {
+    let nodes = TwoNodes::up();
+    let cluster = &nodes.cluster;
+    cluster.ok(&["create", "-f", &example("guestbook-dataset")]);
+    eventually(
+        cluster,
+        &["get", "dataset", "redis-data", "-o", "jsonpath={.status.node} {.status.phase}"],
+        "on node1",
+        |t| t.trim() == "node1 Ready",
+    );
+    guestbook(&nodes, 1, &["-d", "entry=Hello"], |body| body.contains("added entry"));
+    guestbook(&nodes, 2, &["-d", "entry=again"], |body| body.contains("added entry"));
+
+    let yaml = cluster.ok(&["get", "rc", "redis-master", "-o", "yaml"]);
+    let out = cluster.rkctl_stdin(&["update", "-f", "-"], &yaml.replace("disktype: spinning", "disktype: ssd"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    cluster.ok(&["delete", "pod", "-l", "app=redis,role=master"]);
+    eventually(
+        cluster,
+        &["get", "dataset", "redis-data", "-o", "jsonpath={.status.node} {.status.phase}"],
+        "on node2",
+        |t| t.trim() == "node2 Ready",
+    );
+    let entries = guestbook(&nodes, 1, &[], |body| body.contains("Hello"));
+    assert!(entries.contains("again"), "entries after the move: {entries}");
+    cluster.ok(&["delete", "-f", &example("guestbook-dataset")]);
 }
