@@ -19,6 +19,9 @@ use std::time::Duration;
 /// How often a held dataset's `bytesUsed` is measured.
 pub const USAGE_PERIOD: Duration = Duration::from_secs(15);
 
+/// How soon a copy kept because a container still used it is looked at again.
+const RECHECK_IN_USE: Duration = Duration::from_secs(5);
+
 type SyncError = Box<dyn std::error::Error + Send + Sync>;
 
 pub struct DatasetHolder {
@@ -51,16 +54,17 @@ impl DatasetHolder {
         });
     }
 
-    /// Removes this node's copy and staging directory unless a move here runs or a container uses it.
-    fn remove_copy(&self, key: &DatasetKey) -> Result<(), SyncError> {
+    /// Removes this node's copy and staging directory unless a move here runs
+    /// or a container uses it (then it looks again a little later).
+    fn remove_copy(&self, key: &DatasetKey) -> Result<Action, SyncError> {
         if self.moving.lock().unwrap().contains(key) || self.users.in_use(key) {
-            return Ok(());
+            return Ok(Action::RequeueAfter(RECHECK_IN_USE));
         }
         if remove_tree(&dataset_dir(&self.root, key))? {
             tracing::info!(dataset = %key, "removed this node's copy: another node holds the dataset");
         }
         remove_tree(&staging_dir(&self.root, key))?;
-        Ok(())
+        Ok(Action::Done)
     }
 
     async fn create(&self, dataset: &Dataset, key: &DatasetKey) -> Result<Action, SyncError> {
@@ -104,8 +108,7 @@ impl Reconciler for DatasetHolder {
     async fn reconcile(&self, key: &str) -> Result<Action, SyncError> {
         let Some(dataset_key) = key_of(key) else { return Ok(Action::Done) };
         let Some(dataset) = self.datasets.get(key) else {
-            self.remove_copy(&dataset_key)?;
-            return Ok(Action::Done);
+            return self.remove_copy(&dataset_key);
         };
         let status = dataset.status.clone().unwrap_or_default();
         if status.node == self.me {
@@ -121,9 +124,9 @@ impl Reconciler for DatasetHolder {
             self.start_move(dataset_key);
             return Ok(Action::Done);
         }
-        if !status.node.is_empty() {
-            self.remove_copy(&dataset_key)?;
+        if status.node.is_empty() {
+            return Ok(Action::Done);
         }
-        Ok(Action::Done)
+        self.remove_copy(&dataset_key)
     }
 }
