@@ -11,6 +11,8 @@ use std::time::Duration;
 use crate::http::{self, Request, Response};
 
 pub const DEFAULT_PORT: u16 = 8080;
+/// The signals that stop a server (it exits 0 on them).
+pub const STOP_SIGNALS: [libc::c_int; 2] = [libc::SIGTERM, libc::SIGINT];
 /// How long a connection may sit idle (between or inside requests).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -21,7 +23,7 @@ where
     H: Fn(&Request) -> Response + Send + Sync + 'static,
 {
     // Blocked before any thread starts, so only the waiting thread takes them.
-    let signals = match crate::block_signals(&[libc::SIGTERM, libc::SIGINT]) {
+    let signals = match crate::block_signals(&STOP_SIGNALS) {
         Ok(set) => set,
         Err(e) => return fail(program, format!("blocking signals: {e}")),
     };

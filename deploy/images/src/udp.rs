@@ -5,7 +5,12 @@
 use std::net::UdpSocket;
 
 /// Answers every datagram to `port` with `reply`, in a thread of its own.
+/// The stop signals are blocked first, in the calling thread too, so that
+/// thread inherits the mask: only [`serve`](crate::server::serve)'s signal
+/// thread may take them (a container's PID 1 ignores a SIGTERM any other
+/// thread takes).
 pub fn answer_every_datagram(program: &'static str, port: u16, reply: String) -> std::io::Result<()> {
+    crate::block_signals(&crate::server::STOP_SIGNALS)?;
     let socket = UdpSocket::bind(("0.0.0.0", port))?;
     std::thread::spawn(move || {
         let mut datagram = [0u8; 1500];
