@@ -5,9 +5,9 @@
 mod common;
 
 use common::nodes::{example, TwoNodes};
+use common::tables::{fields as row, value};
 use common::{address, eventually, text, Cluster};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 const REDIS: &str = "app=redis,role=master";
@@ -15,22 +15,7 @@ const FRONTENDS: &str = "app=guestbook,tier=frontend";
 
 /// One HTTP/1.0 request with a form body: (status, body).
 fn http(address: SocketAddr, method: &str, path: &str, form: &str) -> Result<(u16, String), String> {
-    let exchange = || -> std::io::Result<String> {
-        let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
-        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        let request = format!(
-            "{method} {path} HTTP/1.0\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-            form.len()
-        );
-        stream.write_all(request.as_bytes())?;
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply)?;
-        Ok(reply)
-    };
-    let reply = exchange().map_err(|e| format!("{method} {address}{path}: {e}"))?;
-    let (head, body) = reply.split_once("\r\n\r\n").ok_or_else(|| format!("no HTTP reply: {reply:?}"))?;
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok());
-    Ok((status.ok_or_else(|| format!("no status in {head:?}"))?, body.to_string()))
+    common::http::request(address, method, path, form).map_err(|e| format!("{method} {address}{path}: {e}"))
 }
 
 /// Retries `attempt` every 200 ms until it succeeds, for at most `limit`.
@@ -51,18 +36,6 @@ fn expect(address: SocketAddr, method: &str, path: &str, form: &str, expected: u
         (status, body) if status == expected => Ok(body),
         (status, body) => Err(format!("{method} {address}{path}: {status} {body}")),
     }
-}
-
-/// The fields of the table row whose first column is `name`.
-fn row(table: &str, name: &str) -> Vec<String> {
-    let line = table.lines().find(|l| l.split_whitespace().next() == Some(name));
-    line.unwrap_or_else(|| panic!("no row {name} in\n{table}")).split_whitespace().map(String::from).collect()
-}
-
-/// The value after `key` (`Replicas:`) on its line of `describe` output.
-fn value<'a>(describe: &'a str, key: &str) -> &'a str {
-    let line = describe.lines().find(|l| l.trim_start().starts_with(key));
-    line.unwrap_or_else(|| panic!("no {key} in\n{describe}")).trim_start()[key.len()..].trim()
 }
 
 /// Replaces the RC by `edit` of its current YAML, as a person would; a status write by the

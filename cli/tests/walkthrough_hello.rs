@@ -7,6 +7,7 @@
 mod common;
 
 use common::nodes::{example, TwoNodes};
+use common::tables::{fields as row, value};
 use common::{eventually, text, Cluster};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -16,18 +17,6 @@ const NS: &str = "hello";
 /// rkctl with `-n hello` after the command (before any `--`).
 fn ok(cluster: &Cluster, args: &[&str]) -> String {
     cluster.ok(&[&args[..1], &["-n", NS], &args[1..]].concat())
-}
-
-/// The fields of the table row whose first column is `name`.
-fn row(table: &str, name: &str) -> Vec<String> {
-    let line = table.lines().find(|l| l.split_whitespace().next() == Some(name));
-    line.unwrap_or_else(|| panic!("no row {name} in\n{table}")).split_whitespace().map(String::from).collect()
-}
-
-/// The value after `key` (`Replicas:`) on its line of `describe` output.
-fn value<'a>(describe: &'a str, key: &str) -> &'a str {
-    let line = describe.lines().find(|l| l.trim_start().starts_with(key));
-    line.unwrap_or_else(|| panic!("no {key} in\n{describe}")).trim_start()[key.len()..].trim()
 }
 
 #[derive(Debug, Clone)]

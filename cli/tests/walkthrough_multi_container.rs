@@ -7,27 +7,17 @@
 
 mod common;
 
+use common::http::get;
 use common::nodes::{example, TwoNodes};
+use common::tables::{columns as row, has_line};
 use common::{address, eventually, text, Cluster};
 use rk_testkit::lease_cluster_cidr;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// One `GET path`: the status code and the body.
-fn get(address: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    stream.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
-    let status = reply.split_whitespace().nth(1).and_then(|code| code.parse().ok());
-    let body = reply.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
-    status.map(|status| (status, body)).ok_or_else(|| std::io::Error::other(format!("not HTTP: {reply:?}")))
-}
 
 /// `GET /add?entry=...` until it answers 201 (at most 60 s): the pod that
 /// added it and how many entries that pod's cache holds now.
@@ -65,36 +55,6 @@ fn pods(cluster: &Cluster) -> BTreeMap<String, [String; 4]> {
             (field(pod, "/metadata/name"), [node, ip, phase, restarts.to_string()])
         })
         .collect()
-}
-
-/// The columns of a table's row whose first column is `name`, by header.
-fn row(table: &str, name: &str) -> BTreeMap<String, String> {
-    let header = table.lines().next().unwrap();
-    // Headers may hold one space ("NOMINATED NODE"): columns start where headers do.
-    let starts: Vec<usize> = header
-        .char_indices()
-        .filter(|&(i, c)| c != ' ' && (i == 0 || header[..i].ends_with("  ")))
-        .map(|(i, _)| i)
-        .collect();
-    let line = table
-        .lines()
-        .find(|l| l.split_whitespace().next() == Some(name))
-        .unwrap_or_else(|| panic!("{name} in\n{table}"));
-    starts
-        .iter()
-        .enumerate()
-        .map(|(k, &start)| {
-            let end = starts.get(k + 1).copied().unwrap_or(usize::MAX);
-            let cell = |s: &str| s.get(start..end.min(s.len())).unwrap_or_default().trim().to_string();
-            (cell(header), cell(line))
-        })
-        .collect()
-}
-
-/// A line of `describe` starting with `expected`, spaces aside.
-fn has_line(describe: &str, expected: &str) -> bool {
-    let expected = expected.split_whitespace().collect::<Vec<_>>().join(" ");
-    describe.lines().any(|line| line.split_whitespace().collect::<Vec<_>>().join(" ").starts_with(&expected))
 }
 
 /// `rkctl exec -i -t POD -c CONTAINER -- sh` on a pseudo-terminal (`script`),

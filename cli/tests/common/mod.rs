@@ -3,11 +3,13 @@
 // Each test binary includes this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod nodes;
+pub mod tables;
 
 use rk_testkit::free_port;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -210,11 +212,7 @@ pub fn eventually(cluster: &Cluster, args: &[&str], what: &str, check: impl Fn(&
 
 /// One HTTP request; the pod that answered it.
 pub fn hello(address: SocketAddr) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
+    let (_, reply) = http::get(address, "/")?;
     let pod = reply.split("Hello from ").nth(1).and_then(|rest| rest.split('!').next());
     pod.map(str::to_string).ok_or_else(|| std::io::Error::other(format!("unexpected reply {reply:?}")))
 }

@@ -1,0 +1,45 @@
+//! Reading rkctl's kubectl-style output: table rows and `describe` lines.
+
+use std::collections::BTreeMap;
+
+/// The whitespace-separated fields of the table row whose first column is `name`.
+pub fn fields(table: &str, name: &str) -> Vec<String> {
+    let line = table.lines().find(|l| l.split_whitespace().next() == Some(name));
+    line.unwrap_or_else(|| panic!("no row {name} in\n{table}")).split_whitespace().map(String::from).collect()
+}
+
+/// The columns of the table row whose first column is `name`, by header.
+pub fn columns(table: &str, name: &str) -> BTreeMap<String, String> {
+    let header = table.lines().next().unwrap();
+    // Headers may hold one space ("NOMINATED NODE"): columns start where headers do.
+    let starts: Vec<usize> = header
+        .char_indices()
+        .filter(|&(i, c)| c != ' ' && (i == 0 || header[..i].ends_with("  ")))
+        .map(|(i, _)| i)
+        .collect();
+    let line = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("{name} in\n{table}"));
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &start)| {
+            let end = starts.get(k + 1).copied().unwrap_or(usize::MAX);
+            let cell = |s: &str| s.get(start..end.min(s.len())).unwrap_or_default().trim().to_string();
+            (cell(header), cell(line))
+        })
+        .collect()
+}
+
+/// The value after `key` (`Replicas:`) on its line of `describe` output.
+pub fn value<'a>(describe: &'a str, key: &str) -> &'a str {
+    let line = describe.lines().find(|l| l.trim_start().starts_with(key));
+    line.unwrap_or_else(|| panic!("no {key} in\n{describe}")).trim_start()[key.len()..].trim()
+}
+
+/// A line of `describe` starting with `expected`, spaces aside.
+pub fn has_line(describe: &str, expected: &str) -> bool {
+    let expected = expected.split_whitespace().collect::<Vec<_>>().join(" ");
+    describe.lines().any(|line| line.split_whitespace().collect::<Vec<_>>().join(" ").starts_with(&expected))
+}
