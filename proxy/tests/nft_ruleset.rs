@@ -9,19 +9,21 @@ use rk_proxy::model::ServicePortInfo;
 use rk_proxy::nft::ruleset::{Layout, Ruleset};
 use rk_proxy::nft::script::{changes, full, Listed};
 use rk_proxy::nft::state::State;
+use std::collections::BTreeMap;
 use support::*;
 
 fn layout() -> Layout {
     Layout { node: node(), service_cidr: "10.96.0.0/16".into() }
 }
 
-fn build(ports: &[ServicePortInfo]) -> Ruleset {
-    let mut state = State::new(layout());
+/// The table for `ports`; the state lives on for the test's whole run.
+fn build(ports: &[ServicePortInfo]) -> Ruleset<'static> {
+    let state = Box::leak(Box::new(State::new(layout())));
     state.update(ports);
     state.ruleset()
 }
 
-fn ruleset(services: Vec<rk_proto::v1::Service>, endpoints: Vec<rk_proto::v1::Endpoints>) -> Ruleset {
+fn ruleset(services: Vec<rk_proto::v1::Service>, endpoints: Vec<rk_proto::v1::Endpoints>) -> Ruleset<'static> {
     build(&service_ports(&arcs(services), &arcs(endpoints)))
 }
 
@@ -32,11 +34,11 @@ fn web() -> rk_proto::v1::Service {
 /// The chain id of default/web's port, as the builder names it.
 fn svc() -> String {
     let t = ruleset(vec![web()], vec![endpoints("web", "http", 8080, &["10.244.0.5"], &[])]);
-    t.chains.keys().find(|c| c.starts_with("svc-")).unwrap().clone()
+    t.chains.keys().find(|c| c.starts_with("svc-")).unwrap().to_string()
 }
 
-fn elements<'a>(t: &'a Ruleset, map: &str) -> Vec<(&'a str, &'a str)> {
-    t.elements[map].iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+fn elements<'a>(t: &Ruleset<'a>, map: &str) -> Vec<(&'a str, &'a str)> {
+    t.elements[map].iter().map(|(k, v)| (*k, *v)).collect()
 }
 
 #[test]
@@ -57,12 +59,15 @@ fn endpoints_get_slots_of_one_block_and_equal_probability() {
     let t = ruleset(vec![web()], vec![found]);
     let svc = svc();
     assert_eq!(elements(&t, "service-ips"), [("10.96.0.10 . tcp . 80", format!("goto {svc}").as_str())]);
-    assert_eq!(t.chains[&svc], ["meta l4proto tcp dnat ip to numgen random mod 3 offset 0 map @tcp-endpoints-0"]);
+    assert_eq!(
+        t.chains[svc.as_str()],
+        ["meta l4proto tcp dnat ip to numgen random mod 3 offset 0 map @tcp-endpoints-0"]
+    );
     assert_eq!(
         elements(&t, "tcp-endpoints-0"),
         [("0", "10.244.0.5 . 8080"), ("1", "10.244.0.6 . 8080"), ("2", "10.244.0.7 . 8080")]
     );
-    let hairpin: Vec<&str> = t.elements["hairpin"].keys().map(String::as_str).collect();
+    let hairpin: Vec<&str> = t.elements["hairpin"].keys().copied().collect();
     assert_eq!(hairpin, ["10.244.0.5 . 10.244.0.5", "10.244.0.6 . 10.244.0.6", "10.244.0.7 . 10.244.0.7"]);
     assert_eq!(t.chains["services"][0], "ip daddr . meta l4proto . th dport vmap @service-ips");
     assert_eq!(
@@ -90,7 +95,7 @@ fn node_ports_and_external_ips_are_marked_for_masquerade_then_served_like_the_cl
     let t = ruleset(vec![web], vec![endpoints("web", "http", 8080, &["10.244.0.5"], &[])]);
     let svc = svc();
     let ext = svc.replace("svc-", "ext-");
-    assert_eq!(t.chains[&ext], ["jump mark-for-masquerade".to_string(), format!("goto {svc}")]);
+    assert_eq!(t.chains[ext.as_str()], ["jump mark-for-masquerade".to_string(), format!("goto {svc}")]);
     assert_eq!(elements(&t, "service-nodeports"), [("tcp . 30001", format!("goto {ext}").as_str())]);
     assert_eq!(t.elements["service-ips"]["10.50.0.1 . tcp . 80"], format!("goto {ext}"));
 }
@@ -103,7 +108,7 @@ fn client_ip_affinity_remembers_the_endpoint_in_a_set_with_the_timeout() {
     spec.session_affinity_config =
         Some(SessionAffinityConfig { client_ip: Some(ClientIpConfig { timeout_seconds: Some(60) }) });
     let t = ruleset(vec![web], vec![endpoints("web", "http", 8080, &["10.244.0.5", "10.244.0.6"], &[])]);
-    let rules = &t.chains[&svc()];
+    let rules = &t.chains[svc().as_str()];
     assert_eq!(rules.len(), 4, "{rules:?}");
     assert!(rules[0].starts_with("ip saddr @affinity-") && rules[0].contains("-60 goto sep-"), "{rules:?}");
     assert!(rules[2].starts_with("numgen random mod 2 == 0 goto sep-") && rules[3].starts_with("goto sep-"));
@@ -124,12 +129,15 @@ fn blocks_stay_with_their_service_when_others_come_and_go() {
         service_ports(&arcs(services.collect()), &arcs(found.collect()))
     };
     let mut state = State::new(layout());
+    let blocks = |state: &State| -> BTreeMap<String, u32> {
+        state.ruleset().blocks.iter().map(|(key, block)| (key.to_string(), *block)).collect()
+    };
     state.update(&api(&["b", "c"]));
-    let first = state.ruleset();
+    let first = blocks(&state);
     state.update(&api(&["a", "c"]));
-    let second = state.ruleset();
-    assert_eq!(first.blocks["default/c:http/tcp"], second.blocks["default/c:http/tcp"]);
-    assert_eq!(second.blocks["default/a:http/tcp"], first.blocks["default/b:http/tcp"], "the freed block is reused");
+    let second = blocks(&state);
+    assert_eq!(first["default/c:http/tcp"], second["default/c:http/tcp"]);
+    assert_eq!(second["default/a:http/tcp"], first["default/b:http/tcp"], "the freed block is reused");
 }
 
 #[test]

@@ -42,17 +42,17 @@ pub struct Layout {
     pub service_cidr: String,
 }
 
-/// Everything rk writes into its table: what a full sync writes, as [`super::state::State`] holds it.
+/// Everything rk writes into its table, as a full sync writes it: a view of [`super::state::State`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ruleset {
+pub struct Ruleset<'a> {
     /// Chain name → its rules, in order (base chains included).
-    pub chains: BTreeMap<String, Vec<String>>,
+    pub chains: BTreeMap<&'a str, &'a [String]>,
     /// Map or set name → key → value (empty for sets), for the shared maps and sets.
-    pub elements: BTreeMap<String, BTreeMap<String, String>>,
+    pub elements: BTreeMap<&'a str, BTreeMap<&'a str, &'a str>>,
     /// Affinity set name → its declaration (`{ type ...; }`); the kernel fills them.
-    pub affinity_sets: BTreeMap<String, String>,
+    pub affinity_sets: BTreeMap<&'a str, &'a str>,
     /// Service port key → its block of endpoint slots (kept stable between syncs).
-    pub blocks: BTreeMap<String, u32>,
+    pub blocks: BTreeMap<&'a str, u32>,
 }
 
 /// What one service port writes: chains, affinity sets and elements of the shared maps of its own.

@@ -7,6 +7,7 @@
 use super::ruleset::{shared_maps, Ruleset, BASE_CHAINS};
 use super::state::Delta;
 use std::collections::BTreeSet;
+use std::fmt::Write;
 
 /// The chains and sets (maps included) a table listing names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,7 +40,7 @@ pub struct Script {
 }
 
 /// Rewrites the whole table over what `listed` names (its contents unknown).
-pub fn full(table: &str, new: &Ruleset, listed: &Listed) -> Script {
+pub fn full(table: &str, new: &Ruleset<'_>, listed: &Listed) -> Script {
     let mut out = Writer { table: format!("ip {table}"), text: String::new(), written: 0 };
     out.full(new, listed);
     Script { text: out.text, written: out.written }
@@ -83,24 +84,27 @@ impl Writer {
     }
 
     /// `add element` / `delete element` of many keys in one statement.
-    fn elements<'a>(&mut self, verb: &str, map: &str, items: impl Iterator<Item = (&'a String, Option<&'a String>)>) {
-        let items: Vec<String> = items
-            .map(|(key, value)| match value {
-                Some(value) if !value.is_empty() => format!("{key} : {value}"),
-                _ => key.clone(),
-            })
-            .collect();
-        if items.is_empty() {
+    fn elements<'a>(&mut self, verb: &str, map: &str, items: impl Iterator<Item = (&'a str, Option<&'a str>)>) {
+        let mut items = items.peekable();
+        if items.peek().is_none() {
             return;
         }
-        if verb == "add" {
-            self.written += items.len();
+        let _ = write!(self.text, "{verb} element {} {map} {{ ", self.table);
+        for (index, (key, value)) in items.enumerate() {
+            if index > 0 {
+                self.text.push_str(", ");
+            }
+            self.text.push_str(key);
+            if let Some(value) = value.filter(|value| !value.is_empty()) {
+                self.text.push_str(" : ");
+                self.text.push_str(value);
+            }
+            self.written += usize::from(verb == "add");
         }
-        let line = format!("{verb} element {} {map} {{ {} }}", self.table, items.join(", "));
-        self.line(line);
+        self.text.push_str(" }\n");
     }
 
-    fn full(&mut self, new: &Ruleset, listed: &Listed) {
+    fn full(&mut self, new: &Ruleset<'_>, listed: &Listed) {
         let table = self.table.clone();
         self.line(format!("add table {table}"));
         for name in new.chains.keys() {
@@ -121,16 +125,16 @@ impl Writer {
             self.line(format!("add set {table} {name} {declaration}"));
         }
         for (map, elements) in &new.elements {
-            self.elements("add", map, elements.iter().map(|(k, v)| (k, Some(v))));
+            self.elements("add", map, elements.iter().map(|(k, v)| (*k, Some(*v))));
         }
         for (name, rules) in &new.chains {
             self.rules(name, rules);
         }
-        for name in listed.chains.iter().filter(|c| !new.chains.contains_key(*c)) {
+        for name in listed.chains.iter().filter(|c| !new.chains.contains_key(c.as_str())) {
             self.line(format!("delete chain {table} {name}"));
         }
         let shared: BTreeSet<String> = shared_maps().into_iter().map(|(name, _)| name).collect();
-        for name in listed.sets.iter().filter(|s| !new.affinity_sets.contains_key(*s) && !shared.contains(*s)) {
+        for name in listed.sets.iter().filter(|s| !new.affinity_sets.contains_key(s.as_str()) && !shared.contains(*s)) {
             self.line(format!("delete set {table} {name}"));
         }
     }
@@ -147,13 +151,13 @@ impl Writer {
             self.line(format!("flush chain {table} {name}"));
         }
         for (map, keys) in &delta.removed_elements {
-            self.elements("delete", map, keys.iter().map(|key| (key, None)));
+            self.elements("delete", map, keys.iter().map(|key| (key.as_str(), None)));
         }
         for (name, rules) in delta.added_chains.iter().chain(&delta.changed_chains) {
             self.rules(name, rules);
         }
         for (map, elements) in &delta.added_elements {
-            self.elements("add", map, elements.iter().map(|(key, value)| (key, Some(value))));
+            self.elements("add", map, elements.iter().map(|(key, value)| (key.as_str(), Some(value.as_str()))));
         }
         for name in &delta.removed_chains {
             self.line(format!("delete chain {table} {name}"));

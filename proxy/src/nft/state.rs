@@ -15,6 +15,9 @@ type Elements = BTreeMap<&'static str, BTreeMap<String, BTreeMap<String, String>
 
 pub struct State {
     layout: Layout,
+    /// The fixed chains (`layout`'s) and the shared maps' declarations.
+    fixed: BTreeMap<String, Vec<String>>,
+    maps: Vec<(String, String)>,
     /// Service port key → the port as last built, its fragment and its block.
     ports: HashMap<String, (ServicePortInfo, Fragment, Option<u32>)>,
     elements: Elements,
@@ -38,7 +41,14 @@ type Before = BTreeMap<(&'static str, String), Option<String>>;
 
 impl State {
     pub fn new(layout: Layout) -> State {
-        State { layout, ports: HashMap::new(), elements: Elements::new(), blocks: Blocks::default() }
+        State {
+            fixed: fixed(&layout),
+            maps: shared_maps(),
+            layout,
+            ports: HashMap::new(),
+            elements: Elements::new(),
+            blocks: Blocks::default(),
+        }
     }
 
     /// Forgets every port (the table is gone).
@@ -116,23 +126,22 @@ impl State {
     }
 
     /// The whole table as a full sync writes it.
-    pub fn ruleset(&self) -> Ruleset {
-        let mut ruleset = Ruleset { chains: fixed(&self.layout), ..Ruleset::default() };
-        for (name, _) in shared_maps() {
-            ruleset.elements.insert(name, BTreeMap::new());
-        }
+    pub fn ruleset(&self) -> Ruleset<'_> {
+        let mut ruleset = Ruleset::default();
+        ruleset.chains.extend(self.fixed.iter().map(|(name, rules)| (name.as_str(), rules.as_slice())));
+        ruleset.elements.extend(self.maps.iter().map(|(name, _)| (name.as_str(), BTreeMap::new())));
         for (key, (_, fragment, block)) in &self.ports {
-            ruleset.chains.extend(fragment.chains.iter().cloned());
-            ruleset.affinity_sets.extend(fragment.affinity_sets.iter().cloned());
+            ruleset.chains.extend(fragment.chains.iter().map(|(name, rules)| (name.as_str(), rules.as_slice())));
+            ruleset.affinity_sets.extend(fragment.affinity_sets.iter().map(|(name, d)| (name.as_str(), d.as_str())));
             if let Some(block) = block {
-                ruleset.blocks.insert(key.clone(), *block);
+                ruleset.blocks.insert(key, *block);
             }
         }
         for (map, keys) in &self.elements {
-            let elements = ruleset.elements.entry(map.to_string()).or_default();
+            let elements = ruleset.elements.entry(map).or_default();
             for (key, writers) in keys {
                 if let Some(value) = writers.values().next_back() {
-                    elements.insert(key.clone(), value.clone());
+                    elements.insert(key, value);
                 }
             }
         }
