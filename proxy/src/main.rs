@@ -52,8 +52,8 @@ struct Args {
     /// Seconds between full resyncs (every chain rewritten).
     #[arg(long, default_value_t = 30.0)]
     sync_period: f64,
-    /// `iptables` (chains in the nat and filter tables) or `nftables` (one table of rk's own).
-    #[arg(long, env = "RK_PROXY_MODE", default_value = "iptables")]
+    /// `nftables` (one table of rk's own) or `iptables` (chains in the nat and filter tables).
+    #[arg(long, env = "RK_PROXY_MODE", default_value = "nftables")]
     mode: String,
     /// First word of every chain this proxy owns, and in lower case the name of its nftables
     /// table (one proxy per prefix per network namespace).
