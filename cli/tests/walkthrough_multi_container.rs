@@ -13,7 +13,7 @@ use common::tables::{columns as row, has_line};
 use common::{address, eventually, text, Cluster};
 use rk_testkit::lease_cluster_cidr;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -75,23 +75,45 @@ fn exec_tty(cluster: &Cluster, pod: &str, container: &str, input: &str) -> (bool
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_string();
-    // Typed while the shell runs; the pipe stays open until `exit` ends it.
-    let typist = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(500));
-        let _ = stdin.write_all(input.as_bytes());
-        std::thread::sleep(Duration::from_secs(3));
+    let mut stdout = child.stdout.take().unwrap();
+    let (chunks, received) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buffer) {
+            if chunks.send(buffer[..n].to_vec()).is_err() {
+                break;
+            }
+        }
     });
-    let (done, finished) = mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        let out = child.wait_with_output().unwrap();
-        let _ = done.send(());
-        out
-    });
-    finished.recv_timeout(Duration::from_secs(30)).expect("exec -it ends within 30 s");
-    let out = waiter.join().unwrap();
-    typist.join().unwrap();
-    (out.status.success(), format!("{}{}", text(&out.stdout), text(&out.stderr)))
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut shown = Vec::new();
+    // Typed once the shell's prompt shows: earlier input could be lost while
+    // rkctl puts the terminal into raw mode.
+    while !String::from_utf8_lossy(&shown).contains("# ") {
+        match received.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(chunk) => shown.extend(chunk),
+            Err(_) => break,
+        }
+    }
+    let _ = stdin.write_all(input.as_bytes());
+    // What follows, until `exit` ends the session and the terminal closes; stdin stays open till then.
+    while let Ok(chunk) = received.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        shown.extend(chunk);
+    }
+    let status = loop {
+        match child.try_wait().unwrap() {
+            Some(status) => break status,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            None => {
+                let _ = child.kill();
+                panic!("exec -it did not end within 30 s; it showed:\n{}", text(&shown));
+            }
+        }
+    };
+    drop(stdin);
+    let mut errors = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut errors);
+    (status.success(), format!("{}{errors}", text(&shown)))
 }
 
 #[test]
