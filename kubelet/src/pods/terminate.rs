@@ -19,7 +19,7 @@ type SyncError = Box<dyn std::error::Error + Send + Sync>;
 impl PodSyncer {
     pub(super) async fn terminate(&self, pod: &Pod, containers: &PodContainers) -> Result<Action, SyncError> {
         let meta = pod.metadata.clone().unwrap_or_default();
-        let grace = self.remaining_grace(pod);
+        let grace = remaining_grace(pod, chrono::Utc::now());
         if containers.any_running() {
             for c in containers.running_apps() {
                 let name = c.container_name.clone().unwrap_or_default();
@@ -47,19 +47,6 @@ impl PodSyncer {
                 Ok(Action::Done)
             }
             Err(status) => Err(status.into()),
-        }
-    }
-
-    /// What is left of the grace period the deletion granted.
-    fn remaining_grace(&self, pod: &Pod) -> Duration {
-        let meta = pod.metadata.as_ref();
-        let deadline = meta.and_then(|m| chrono::DateTime::parse_from_rfc3339(&m.deletion_timestamp).ok());
-        match deadline {
-            Some(deadline) => {
-                let left = deadline.timestamp_millis() - chrono::Utc::now().timestamp_millis();
-                Duration::from_millis(left.max(0) as u64)
-            }
-            None => Duration::from_secs(super::spec::grace_period_seconds(pod) as u64),
         }
     }
 
@@ -95,5 +82,52 @@ impl PodSyncer {
             self.probes.remove_pod(key);
         }
         Ok(())
+    }
+}
+
+/// What is left at `now` of the grace period the deletion granted. The
+/// deadline (deletionTimestamp) is written in whole seconds, cut down: the
+/// real one lies within the second after it, so that second is granted too
+/// (but never more than the whole grace period).
+fn remaining_grace(pod: &Pod, now: chrono::DateTime<chrono::Utc>) -> Duration {
+    let meta = pod.metadata.as_ref();
+    let whole = Duration::from_secs(super::spec::grace_period_seconds(pod) as u64);
+    let deadline = meta.and_then(|m| chrono::DateTime::parse_from_rfc3339(&m.deletion_timestamp).ok());
+    match deadline {
+        Some(deadline) => {
+            let left = deadline.timestamp_millis() + 1000 - now.timestamp_millis();
+            Duration::from_millis(left.max(0) as u64).min(whole)
+        }
+        None => whole,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rk_proto::v1::ObjectMeta;
+
+    fn deleted(timestamp: &str, grace: i64) -> Pod {
+        let meta = ObjectMeta {
+            deletion_timestamp: timestamp.into(),
+            deletion_grace_period_seconds: Some(grace),
+            ..Default::default()
+        };
+        Pod { metadata: Some(meta), ..Default::default() }
+    }
+
+    fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+        rk_proto::time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_second_cut_off_the_deadline_is_granted_but_never_more_than_the_grace_period() {
+        // Deleted at 10.9 s with 2 s of grace: the deadline 12.9 s is written as 12 s.
+        let pod = deleted("2026-01-01T00:00:12Z", 2);
+        let now = at("2026-01-01T00:00:10Z") + chrono::Duration::milliseconds(900);
+        assert_eq!(remaining_grace(&pod, now), Duration::from_secs(2), "2.1 s left by the written deadline: capped");
+        assert_eq!(remaining_grace(&pod, at("2026-01-01T00:00:12Z")), Duration::from_secs(1));
+        assert_eq!(remaining_grace(&pod, at("2026-01-01T00:00:14Z")), Duration::ZERO);
+        assert_eq!(remaining_grace(&deleted("", 5), now), Duration::from_secs(5), "no deadline: the whole grace");
     }
 }
