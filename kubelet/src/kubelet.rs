@@ -176,9 +176,9 @@ async fn count_dataset_users(runtime: &dyn ContainerRuntime, pods: &Store<Pod>, 
         Vec::new()
     });
     for pod in pods.list() {
-        let uid = pod.metadata.as_ref().map(|m| m.uid.as_str()).unwrap_or_default();
+        let (uid, name) = pod.metadata.as_ref().map(|m| (m.uid.as_str(), m.name.as_str())).unwrap_or_default();
         if running.iter().any(|c| c.pod_uid == uid && c.state == crate::runtime::ContainerState::Running) {
-            users.start(uid, datasets::gate::datasets_of(&pod));
+            users.start(uid, name, datasets::gate::datasets_of(&pod));
         }
     }
     users.mark_synced();

@@ -3,24 +3,58 @@
 //! the old pod still runs. A pod counts from the moment the pod sync lets
 //! its containers start until they have all stopped; until the kubelet has
 //! looked at what already runs (a restart), every dataset counts as in use.
+//! It is also the claim that keeps two pods on this node from mounting one
+//! dataset at once: a second pod waits (DatasetInUse) until the first stopped.
 
 use super::transfer::DatasetKey;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+struct User {
+    pod: String,
+    datasets: Vec<DatasetKey>,
+}
+
 #[derive(Default)]
 pub struct DatasetUsers {
-    by_pod: Mutex<HashMap<String, Vec<DatasetKey>>>,
+    /// By pod uid.
+    by_pod: Mutex<HashMap<String, User>>,
     synced: AtomicBool,
 }
 
+/// A dataset another pod on this node uses: which, and that pod's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InUse {
+    pub dataset: DatasetKey,
+    pub pod: String,
+}
+
 impl DatasetUsers {
-    /// The pod with this uid may run containers using `datasets`.
-    pub fn start(&self, pod_uid: &str, datasets: Vec<DatasetKey>) {
+    /// The pod with this uid (named `pod`) runs containers using `datasets`
+    /// (counted as found, even beside another user).
+    pub fn start(&self, pod_uid: &str, pod: &str, datasets: Vec<DatasetKey>) {
         if !datasets.is_empty() {
-            self.by_pod.lock().unwrap().insert(pod_uid.to_string(), datasets);
+            self.by_pod.lock().unwrap().insert(pod_uid.to_string(), User { pod: pod.to_string(), datasets });
         }
+    }
+
+    /// The pod may run containers using `datasets` unless another pod uses
+    /// one of them: then that one, and nothing is recorded.
+    pub fn claim(&self, pod_uid: &str, pod: &str, datasets: Vec<DatasetKey>) -> Result<(), InUse> {
+        let mut by_pod = self.by_pod.lock().unwrap();
+        let mut others = by_pod.iter().filter(|(uid, _)| uid.as_str() != pod_uid);
+        let taken = others.find_map(|(_, user)| {
+            let dataset = datasets.iter().find(|key| user.datasets.contains(key))?;
+            Some(InUse { dataset: dataset.clone(), pod: user.pod.clone() })
+        });
+        if let Some(in_use) = taken {
+            return Err(in_use);
+        }
+        if !datasets.is_empty() {
+            by_pod.insert(pod_uid.to_string(), User { pod: pod.to_string(), datasets });
+        }
+        Ok(())
     }
 
     /// The pod's containers have all stopped.
@@ -39,7 +73,8 @@ impl DatasetUsers {
     }
 
     pub fn in_use(&self, key: &DatasetKey) -> bool {
-        !self.synced.load(Ordering::SeqCst) || self.by_pod.lock().unwrap().values().any(|keys| keys.contains(key))
+        !self.synced.load(Ordering::SeqCst)
+            || self.by_pod.lock().unwrap().values().any(|user| user.datasets.contains(key))
     }
 }
 
@@ -54,13 +89,31 @@ mod tests {
         assert!(users.in_use(&db), "nothing known yet");
         users.mark_synced();
         assert!(!users.in_use(&db));
-        users.start("uid-1", vec![db.clone()]);
+        users.start("uid-1", "a", vec![db.clone()]);
         assert!(users.in_use(&db));
         assert!(!users.in_use(&DatasetKey::new("other", "db")));
         users.stop("uid-1");
         assert!(!users.in_use(&db));
-        users.start("uid-2", vec![db.clone()]);
+        users.start("uid-2", "b", vec![db.clone()]);
         users.retain(|uid| uid != "uid-2");
         assert!(!users.in_use(&db));
+    }
+
+    #[test]
+    fn a_second_pod_waits_for_the_first_to_stop() {
+        let users = DatasetUsers::default();
+        users.mark_synced();
+        let (db, logs) = (DatasetKey::new("default", "db"), DatasetKey::new("default", "logs"));
+        assert_eq!(users.claim("uid-1", "first", vec![db.clone()]), Ok(()));
+        assert_eq!(users.claim("uid-1", "first", vec![db.clone()]), Ok(()), "a pod's own claim again");
+        assert_eq!(
+            users.claim("uid-2", "second", vec![logs.clone(), db.clone()]),
+            Err(InUse { dataset: db.clone(), pod: "first".into() })
+        );
+        assert!(!users.in_use(&logs), "a refused claim records nothing");
+        assert_eq!(users.claim("uid-3", "third", vec![logs.clone()]), Ok(()));
+        users.stop("uid-1");
+        assert_eq!(users.claim("uid-2", "second", vec![db.clone()]), Ok(()));
+        assert_eq!(users.claim("uid-4", "fourth", vec![]), Ok(()));
     }
 }
