@@ -4,7 +4,8 @@
 //! while node2's kubelet (now the source) is killed and restarted. Each move
 //! converges: the new pod runs on the other node with the same checksum, the
 //! old node's copy and every staging directory are gone, and at every look
-//! in between at least one copy was there. Then a second pod using the
+//! in between at least one copy was there; the pull cut off by the crash
+//! resumed (less than the whole blob sent). Then a second pod using the
 //! dataset on the same node waits (DatasetInUse, naming the first) until the
 //! first is gone.
 
@@ -134,8 +135,18 @@ fn staged_bytes(dir: &std::path::Path) -> u64 {
         .sum()
 }
 
-/// After a move to node `k`: the other node's copy and both staging directories go.
+/// After a move to node `k`: the status is clean, the other node's copy and both staging
+/// directories go.
 fn only_copy_on(nodes: &TwoNodes, k: u8) {
+    let path = "jsonpath={.status.reason}{.status.message}|{.status.lastMove.from} {.status.lastMove.to} {.status.lastMove.bytesSent}";
+    let status = nodes.cluster.ok(&["get", "dataset", "blob", "-o", path]);
+    let (why, last_move) = status.split_once('|').unwrap();
+    assert_eq!(why, "", "a failure left in the status after the move to node{k}");
+    assert!(last_move.starts_with(&format!("node{} node{k} ", 3 - k)), "{last_move}");
+    eprintln!("moved: {last_move}");
+    // The pull cut off by the crash resumed: what was staged before it was not sent again.
+    let sent: u64 = last_move.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(sent < 200 << 20, "the whole blob was sent again after the crash: {last_move}");
     let other = 3 - k;
     let deadline = Instant::now() + DEADLINE;
     while copy_dir(nodes, other).exists() || staging_dir(nodes, 1).exists() || staging_dir(nodes, 2).exists() {

@@ -7,7 +7,7 @@
 //! source as it is and is retried with back-off; the status only flips once
 //! the data here is complete and verified.
 
-use super::paths::{dataset_dir, disk_usage, remove_tree, staging_dir};
+use super::paths::{dataset_dir, disk_usage, remove_tree, seed_staging, staging_dir};
 use super::source_node::transfer_endpoint;
 use super::transfer::{connect, pull, DatasetKey, PullError, PullReport};
 use rk_client::events::EventType;
@@ -82,6 +82,11 @@ impl Mover {
         let endpoint = transfer_endpoint(&node)?;
         let transfer = connect(&endpoint, &self.token).await.map_err(|e| format!("connecting to {endpoint}: {e}"))?;
         let staging = staging_dir(&self.root, key);
+        match seed_staging(&self.root, key) {
+            Ok(true) => tracing::info!(dataset = %key, "resuming from the copy already here"),
+            Ok(false) => {}
+            Err(e) => return Err(format!("seeding {} from the copy here: {e}", staging.display())),
+        }
         std::fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
         let first = pull(&transfer, key, &staging, false).await.map_err(|e| e.to_string())?;
         tracing::info!(dataset = %key, from = %source, bytes = first.bytes_sent, "first pass done; waiting for the final pass");

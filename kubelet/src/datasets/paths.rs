@@ -27,6 +27,22 @@ pub fn remove_tree(path: &Path) -> std::io::Result<bool> {
     }
 }
 
+/// Seeds a move's staging directory with a copy this node still has (a
+/// kubelet killed between the rename into place and the status flip, or an
+/// old copy not yet removed): the pull then fetches only what differs, and
+/// verifies the whole against the source as always. Whether it did.
+pub fn seed_staging(root: &Path, key: &DatasetKey) -> std::io::Result<bool> {
+    let (staging, copy) = (staging_dir(root, key), dataset_dir(root, key));
+    if staging.exists() || !copy.is_dir() {
+        return Ok(false);
+    }
+    if let Some(parent) = staging.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::rename(&copy, &staging)?;
+    Ok(true)
+}
+
 /// The bytes a tree takes on disk (allocated blocks, so sparse files count what they hold).
 pub fn disk_usage(path: &Path) -> u64 {
     use std::os::unix::fs::MetadataExt;
@@ -58,5 +74,21 @@ mod tests {
         assert!((100_000..1 << 20).contains(&used), "{used}");
         assert!(remove_tree(&dir).unwrap());
         assert!(!remove_tree(&dir).unwrap());
+    }
+
+    #[test]
+    fn a_copy_here_seeds_the_staging_directory_unless_one_is_there() {
+        let root = tempfile::tempdir().unwrap();
+        let key = DatasetKey::new("default", "db");
+        assert!(!seed_staging(root.path(), &key).unwrap(), "nothing to seed from");
+        let (copy, staging) = (dataset_dir(root.path(), &key), staging_dir(root.path(), &key));
+        std::fs::create_dir_all(&copy).unwrap();
+        std::fs::write(copy.join("f"), b"old").unwrap();
+        assert!(seed_staging(root.path(), &key).unwrap());
+        assert_eq!(std::fs::read(staging.join("f")).unwrap(), b"old");
+        assert!(!copy.exists());
+        std::fs::create_dir_all(&copy).unwrap();
+        assert!(!seed_staging(root.path(), &key).unwrap(), "a staging directory is resumed as it is");
+        assert!(copy.exists());
     }
 }
