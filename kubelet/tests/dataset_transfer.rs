@@ -211,6 +211,29 @@ async fn the_final_pass_sends_only_what_changed() {
 }
 
 #[tokio::test]
+async fn entries_that_change_kind_are_replaced() {
+    let (source, target) = (Node::start().await, Node::start().await);
+    let dir = source.dir(&key());
+    fs::write(dir.join("x"), noise(3 * MIB as usize, 1)).unwrap();
+    fs::create_dir(dir.join("y")).unwrap();
+    fs::write(dir.join("y/f"), b"f").unwrap();
+    let staging = target.staging(&key());
+    assert!(pull(&source.client().await, &key(), &staging, false).await.unwrap().complete);
+
+    // The file becomes a directory, the directory a symlink.
+    fs::remove_file(dir.join("x")).unwrap();
+    fs::create_dir(dir.join("x")).unwrap();
+    fs::write(dir.join("x/in"), noise(MIB as usize + 1, 2)).unwrap();
+    fs::remove_dir_all(dir.join("y")).unwrap();
+    std::os::unix::fs::symlink("x/in", dir.join("y")).unwrap();
+
+    let last = pull(&source.client().await, &key(), &staging, true).await.unwrap();
+    assert!(last.complete);
+    assert_eq!(last.removed, 3, "x, y and y/f: {last:?}");
+    assert_eq!(digest(&staging), digest(&dir));
+}
+
+#[tokio::test]
 async fn calls_without_the_shared_token_are_refused() {
     let source = Node::start().await;
     source.dir(&key());
@@ -253,9 +276,15 @@ struct Corrupting {
 #[tonic::async_trait]
 impl DatasetTransfer for Corrupting {
     type FetchStream = futures::stream::BoxStream<'static, Result<Chunk, Status>>;
+    type ManifestPartsStream = futures::stream::BoxStream<'static, Result<DatasetManifest, Status>>;
 
     async fn manifest(&self, request: Request<ManifestRequest>) -> Result<Response<DatasetManifest>, Status> {
         self.inner.manifest(request).await
+    }
+
+    /// Like a source from before `ManifestParts`: the pull falls back to `Manifest`.
+    async fn manifest_parts(&self, _: Request<ManifestRequest>) -> Result<Response<Self::ManifestPartsStream>, Status> {
+        Err(Status::unimplemented("ManifestParts"))
     }
 
     async fn fetch(&self, request: Request<FetchRequest>) -> Result<Response<Self::FetchStream>, Status> {

@@ -58,6 +58,7 @@ fn main() -> anyhow::Result<()> {
     let dataset = data::Dataset::generate(&source, args.files, args.size_mib / args.files)?;
     let rewrites = ((dataset.chunks() as f64) * args.rewrite_percent / 100.0).round() as u64;
 
+    let load_before = load_average();
     let mut moves = Vec::new();
     let mut copies = Vec::new();
     for run in 0..args.runs {
@@ -70,7 +71,8 @@ fn main() -> anyhow::Result<()> {
         );
         moves.push(moving::measure(&pair, &dataset, &work.path().join(format!("node-b-{run}")), rewrites, run)?);
     }
-    let parts = vec![section(&args, &dataset, rewrites, &moves, &copies)];
+    let load = [load_before, load_average()];
+    let parts = vec![section(&args, &dataset, rewrites, &moves, &copies, load)];
     let section = format!(
         "{}\n## rk-dataset-bench\n\n{}\n{}\n{}\n{}\n",
         MARKERS.start,
@@ -87,9 +89,15 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort_unstable();
+fn median<T: PartialOrd + Copy>(mut values: Vec<T>) -> T {
+    values.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     values[values.len() / 2]
+}
+
+/// The 1-minute load average: how busy the shared CPUs were with other work.
+fn load_average() -> f64 {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    loadavg.split_whitespace().next().and_then(|load| load.parse().ok()).unwrap_or(f64::NAN)
 }
 
 fn secs(duration: Duration) -> String {
@@ -106,6 +114,7 @@ fn section(
     rewrites: u64,
     moves: &[moving::MoveResult],
     copies: &[Duration],
+    load: [f64; 2],
 ) -> Section {
     let bytes = dataset.bytes();
     let copy = median(copies.to_vec());
@@ -113,7 +122,11 @@ fn section(
     let downtime = median(moves.iter().map(|m| m.downtime).collect());
     let total = median(moves.iter().map(|m| m.total).collect());
     let (copy_rate, move_rate) = (mib_per_s(bytes, copy), mib_per_s(bytes, first));
-    let ratio = move_rate / copy_rate.max(f64::EPSILON);
+    // Each move is compared with the plain copy just before it (the load on
+    // the shared CPUs changes between runs more than within one).
+    let ratios: Vec<f64> =
+        moves.iter().zip(copies).map(|(m, c)| c.as_secs_f64() / m.first_pass.as_secs_f64().max(f64::EPSILON)).collect();
+    let ratio = median(ratios.clone());
     let mut markdown = format!(
         "`rk-dataset-bench` makes two throwaway network namespaces joined by a veth pair (addresses from a \
          leased test CIDR, no default route), writes a {} MiB dataset of random data in {} files under node A's \
@@ -124,19 +137,24 @@ fn section(
          random 1 MiB chunks ({}%) in A; then the \"old pod\" stops (the in-use predicate turns false) and the \
          final pass runs. Downtime is old pod stopped → final pass done (data verified in B's staging directory); \
          the transfer rate is the dataset's size over the first pass (manifest hashing included). \
-         The data stays in the page cache; both sides share the machine's CPUs.\n\n\
+         The data stays in the page cache; both sides share the machine's CPUs, and so does other work: the \
+         1-minute load average was {:.1} before the runs and {:.1} after. The rate ratio of a run is its plain \
+         copy's time over its first pass's (same data, same namespaces, back to back); the goal uses the median \
+         of the runs' ratios.\n\n\
          Reproduce: `cargo build --release -p rk-bench --bin rk-dataset-bench && sudo target/release/rk-dataset-bench` \
          (flags: `--size-mib N`, `--files N`, `--rewrite-percent P`, `--runs N`, `--work-dir DIR`, `--no-write`).\n\n\
-         | run | plain copy s | move: first pass s | final pass (downtime) s | total s | bytes sent first / final | chunks re-sent |\n\
-         |---|---|---|---|---|---|---|\n",
+         | run | plain copy s | move: first pass s | rate ratio | final pass (downtime) s | total s | bytes sent first / final | chunks re-sent |\n\
+         |---|---|---|---|---|---|---|---|\n",
         bytes >> 20,
         args.files,
         args.runs,
-        args.rewrite_percent
+        args.rewrite_percent,
+        load[0],
+        load[1]
     );
-    for (i, (m, c)) in moves.iter().zip(copies).enumerate() {
+    for (i, ((m, c), r)) in moves.iter().zip(copies).zip(&ratios).enumerate() {
         markdown.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} MiB / {:.1} MiB | {} |\n",
+            "| {} | {} | {} | {r:.2} | {} | {} | {} MiB / {:.1} MiB | {} |\n",
             i + 1,
             secs(*c),
             secs(m.first_pass),
@@ -148,10 +166,11 @@ fn section(
         ));
     }
     markdown.push_str(&format!(
-        "\nMedians: plain copy {} s ({copy_rate:.0} MiB/s); move first pass {} s ({move_rate:.0} MiB/s, {ratio:.2} × \
-         the plain copy); final pass {} s; total {} s.\n",
+        "\nMedians: plain copy {} s ({copy_rate:.0} MiB/s); move first pass {} s ({move_rate:.0} MiB/s, {:.2} × \
+         the median plain copy); median of the runs' rate ratios {ratio:.2}; final pass {} s; total {} s.\n",
         secs(copy),
         secs(first),
+        move_rate / copy_rate.max(f64::EPSILON),
         secs(downtime),
         secs(total)
     ));

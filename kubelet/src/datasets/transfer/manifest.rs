@@ -24,19 +24,62 @@ pub fn chunk_hash(data: &[u8]) -> Vec<u8> {
     blake3::hash(data).as_bytes().to_vec()
 }
 
+/// Chunks hashed before a part of the manifest goes out (see [`manifest_in_parts`]).
+const PART_CHUNKS: usize = 64;
+
 /// The manifest of `dir` as it is now; `cache` supplies the digests of files
 /// unchanged since they were last hashed and learns the new ones. Entries
 /// that vanish while the walk runs are left out; devices, fifos and sockets
 /// are not part of a dataset.
 pub fn manifest(dir: &Path, cache: &HashCache) -> io::Result<DatasetManifest> {
-    let mut files = Vec::new();
-    walk(dir, "", cache, &mut files)?;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    let digest = manifest_digest(&files);
+    let (mut files, mut digest) = (Vec::new(), Vec::new());
+    manifest_in_parts(dir, cache, |part| {
+        files.extend(part.files);
+        digest = part.digest;
+        true
+    })?;
     Ok(DatasetManifest { files, digest, chunk_size: CHUNK_SIZE })
 }
 
-fn walk(root: &Path, relative: &str, cache: &HashCache, files: &mut Vec<FileEntry>) -> io::Result<()> {
+/// [`manifest`] handed to `send` in parts as the files are hashed: each part
+/// holds the next entries in order (about [`PART_CHUNKS`] chunks' worth), the
+/// last one (possibly with no entries) also the digest over all of them.
+/// `send` returns false to stop (the receiver went away).
+pub fn manifest_in_parts(
+    dir: &Path,
+    cache: &HashCache,
+    mut send: impl FnMut(DatasetManifest) -> bool,
+) -> io::Result<()> {
+    let mut entries = Vec::new();
+    walk(dir, "", &mut entries)?;
+    entries.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    let mut all = Vec::with_capacity(entries.len());
+    let mut part = Vec::new();
+    let mut part_chunks = 0;
+    for (mut file, metadata) in entries {
+        if let Some(metadata) = metadata {
+            file.chunks = match file_chunks(dir, &file.path, &metadata, cache) {
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                chunks => chunks?.as_ref().clone(),
+            };
+        }
+        part_chunks += file.chunks.len();
+        all.push(file.clone());
+        part.push(file);
+        if part_chunks >= PART_CHUNKS {
+            let files = std::mem::take(&mut part);
+            if !send(DatasetManifest { files, digest: Vec::new(), chunk_size: CHUNK_SIZE }) {
+                return Ok(());
+            }
+            part_chunks = 0;
+        }
+    }
+    send(DatasetManifest { files: part, digest: manifest_digest(&all), chunk_size: CHUNK_SIZE });
+    Ok(())
+}
+
+/// Every entry under `root` without its chunks, with the metadata of regular files (hashed later).
+fn walk(root: &Path, relative: &str, files: &mut Vec<(FileEntry, Option<fs::Metadata>)>) -> io::Result<()> {
     let entries = match fs::read_dir(if relative.is_empty() { root.to_path_buf() } else { root.join(relative) }) {
         Err(error) if error.kind() == io::ErrorKind::NotFound && !relative.is_empty() => return Ok(()),
         entries => entries?,
@@ -63,8 +106,8 @@ fn walk(root: &Path, relative: &str, cache: &HashCache, files: &mut Vec<FileEntr
         if file_type.is_dir() {
             file.kind = FileKind::Directory as i32;
             let path = file.path.clone();
-            files.push(file);
-            walk(root, &path, cache, files)?;
+            files.push((file, None));
+            walk(root, &path, files)?;
             continue;
         } else if file_type.is_symlink() {
             file.kind = FileKind::Symlink as i32;
@@ -76,19 +119,14 @@ fn walk(root: &Path, relative: &str, cache: &HashCache, files: &mut Vec<FileEntr
             file.link_target = target.to_str().map(str::to_string).ok_or_else(|| {
                 io::Error::new(io::ErrorKind::InvalidData, format!("{}: the link is not UTF-8", entry.path().display()))
             })?;
+            files.push((file, None));
         } else if file_type.is_file() {
             file.kind = FileKind::Regular as i32;
             file.size = metadata.len();
-            let chunks = match file_chunks(root, &file.path, &entry.path(), &metadata, cache) {
-                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-                chunks => chunks?,
-            };
-            file.chunks = chunks.as_ref().clone();
+            files.push((file, Some(metadata)));
         } else {
             tracing::debug!(path = %entry.path().display(), "not a file, directory or symlink: left out of the dataset manifest");
-            continue;
         }
-        files.push(file);
     }
     Ok(())
 }
@@ -96,10 +134,10 @@ fn walk(root: &Path, relative: &str, cache: &HashCache, files: &mut Vec<FileEntr
 fn file_chunks(
     root: &Path,
     relative: &str,
-    path: &Path,
     metadata: &fs::Metadata,
     cache: &HashCache,
 ) -> io::Result<Arc<Vec<ChunkDigest>>> {
+    let path = &root.join(relative);
     let stamp = Stamp::of(metadata);
     if let Some(chunks) = cache.get(path, &stamp) {
         return Ok(chunks);
@@ -208,5 +246,32 @@ mod tests {
         assert_eq!(manifest.digest, again.digest);
         fs::write(root.join("a/b/small"), b"hellp").unwrap();
         assert_ne!(manifest.digest, super::manifest(root, &HashCache::new()).unwrap().digest);
+    }
+
+    #[test]
+    fn parts_go_out_as_files_are_hashed_and_add_up_to_the_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir(root.join("d")).unwrap();
+        for name in ["a", "b", "d/c"] {
+            let file = File::create(root.join(name)).unwrap();
+            file.set_len(PART_CHUNKS as u64 * CHUNK_SIZE).unwrap();
+            file.write_all_at(name.as_bytes(), 7).unwrap();
+        }
+        fs::write(root.join("z"), b"small").unwrap();
+
+        let mut parts = Vec::new();
+        manifest_in_parts(root, &HashCache::new(), |part| {
+            parts.push(part);
+            true
+        })
+        .unwrap();
+        let paths: Vec<Vec<&str>> =
+            parts.iter().map(|part| part.files.iter().map(|f| f.path.as_str()).collect()).collect();
+        assert_eq!(paths, [vec!["a"], vec!["b"], vec!["d", "d/c"], vec!["z"]]);
+        assert!(parts[..3].iter().all(|part| part.digest.is_empty()), "only the last part has the digest");
+        let whole = manifest(root, &HashCache::new()).unwrap();
+        assert_eq!(parts[3].digest, whole.digest);
+        assert_eq!(parts.into_iter().flat_map(|part| part.files).collect::<Vec<_>>(), whole.files);
     }
 }

@@ -4,9 +4,11 @@
 //!
 //! The source answers `Manifest` with every entry of the dataset's directory
 //! and the blake3 digest of each 1 MiB chunk (all-zero chunks only marked,
-//! found through SEEK_DATA/SEEK_HOLE or a zero check), and `Fetch` with the
-//! bytes of the chunks asked for. The target ([`pull`]) compares the manifest
-//! with its staging directory, fetches only the chunks it lacks, verifies each
+//! found through SEEK_DATA/SEEK_HOLE or a zero check), `ManifestParts` with
+//! the same manifest in parts as it hashes, and `Fetch` with the bytes of the
+//! chunks asked for. The target ([`pull`]) compares each part with its
+//! staging directory and, while later parts are hashed, fetches only the
+//! chunks it lacks, verifies each
 //! against the manifest (a mismatch is fetched again), keeps zero chunks as
 //! holes, removes what the source no longer has, and finally checks that the
 //! manifest digest of its own tree equals the source's. The source is only

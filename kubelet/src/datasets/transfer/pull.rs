@@ -1,18 +1,23 @@
 //! The target side: pull a dataset from the source kubelet into a staging
 //! directory, sending only the chunks the staging directory lacks.
 //!
-//! A pull (1) gets the manifest; (2) compares it with the staging directory's
-//! own manifest (digests from the target's [`HashCache`], which remembers
-//! what earlier pulls wrote, else hashed) and removes what the source no
-//! longer has, makes directories and symlinks, sizes files (growing a file
-//! leaves holes) and punches chunks that became zero; (3) fetches the
-//! differing chunks in batches, several Fetch calls in flight, verifies each
-//! against the manifest and writes it at its offset: a chunk that does not
-//! match, or that a stream left out, is asked for again (a bounded number of
-//! times); (4) sets modes and owners and compares the digest of the staging
-//! directory's manifest with the source's. Every step is idempotent, and a
-//! file's cached digests are dropped before it is touched, so a pull cut off
-//! anywhere leaves a directory the next pull completes.
+//! A pull (1) asks for the manifest in parts (`ManifestParts`: each part goes
+//! out as soon as the source has hashed its files; a source without it
+//! answers `Manifest`, one part) while it lists the staging directory's own
+//! manifest (digests from the target's [`HashCache`], which remembers what
+//! earlier pulls wrote, else hashed); (2) for each part as it arrives, makes
+//! directories and symlinks (removing an entry of another kind first), sizes
+//! files (growing a file leaves holes), punches chunks that became zero and
+//! queues the differing chunks with their digests; (3) meanwhile fetches the
+//! queue in batches, several Fetch calls in flight, verifies each chunk
+//! against the manifest's digest and writes it at its offset: a chunk that
+//! does not match, or that a stream left out, is asked for again (a bounded
+//! number of times) once the manifest is complete and its digest checked
+//! against its entries; (4) removes what the source no longer has, sets modes
+//! and owners and compares the digest of the staging directory's manifest
+//! with the source's. Every step is idempotent, and a file's cached digests
+//! are dropped before it is touched, so a pull cut off anywhere leaves a
+//! directory the next pull completes.
 //!
 //! A first pass may run while the dataset is in use: a chunk that changed
 //! since the manifest keeps mismatching and is left for the final pass
@@ -20,11 +25,12 @@
 //! nothing uses the dataset, and fails unless the result is exact.
 
 use super::hash_cache::{HashCache, Stamp};
-use super::manifest::{chunk_count, chunk_hash, manifest};
+use super::manifest::{chunk_count, chunk_hash, manifest, manifest_digest};
 use super::paths::relative;
 use super::sparse::punch_hole;
 use super::{DatasetKey, TransferClient, CHUNK_SIZE};
-use futures::{StreamExt, TryStreamExt};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
 use rk_proto::streaming::{ChunkDigest, ChunkRef, DatasetManifest, FetchRequest, FileEntry, FileKind, ManifestRequest};
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, OpenOptions};
@@ -34,6 +40,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::{Code, Status};
 
 /// How a pull batches and retries.
@@ -50,6 +58,15 @@ pub struct PullOptions {
 impl Default for PullOptions {
     fn default() -> PullOptions {
         PullOptions { batch_chunks: 32, in_flight: 4, max_attempts: 4 }
+    }
+}
+
+impl PullOptions {
+    /// For a first pass: a chunk that still mismatches when asked for a
+    /// second time most likely changed on the source since it was hashed;
+    /// it is left to the final pass instead of being fetched again and again.
+    pub fn first_pass() -> PullOptions {
+        PullOptions { max_attempts: 2, ..PullOptions::default() }
     }
 }
 
@@ -107,14 +124,17 @@ pub fn target_cache() -> Arc<HashCache> {
     Arc::clone(CACHE.get_or_init(|| Arc::new(HashCache::trusting())))
 }
 
-/// Pulls dataset `key` into `staging` with the default options and the process's [`target_cache`].
+/// Pulls dataset `key` into `staging` with the default options (a first
+/// pass asks for a mismatching chunk only twice: [`PullOptions::first_pass`])
+/// and the process's [`target_cache`].
 pub async fn pull(
     client: &TransferClient,
     key: &DatasetKey,
     staging: &Path,
     final_pass: bool,
 ) -> Result<PullReport, PullError> {
-    pull_with(client, key, staging, final_pass, &PullOptions::default(), &target_cache()).await
+    let options = if final_pass { PullOptions::default() } else { PullOptions::first_pass() };
+    pull_with(client, key, staging, final_pass, &options, &target_cache()).await
 }
 
 /// [`pull`] with explicit options and cache (which must be [`HashCache::trusting`] and only used for staging directories).
@@ -128,35 +148,43 @@ pub async fn pull_with(
 ) -> Result<PullReport, PullError> {
     let started = Instant::now();
     let request = ManifestRequest { namespace: key.namespace.clone(), name: key.name.clone(), r#final: final_pass };
-    let manifest = Arc::new(client.clone().manifest(request).await?.into_inner());
-    let expected = Arc::new(expected_chunks(&manifest)?);
     let staging = Arc::new(staging.to_path_buf());
-    let plan = blocking({
-        let (staging, manifest, cache) = (Arc::clone(&staging), Arc::clone(&manifest), Arc::clone(cache));
-        move || prepare(&staging, &manifest, &cache)
-    })
-    .await?;
+    let (parts, local) = tokio::join!(
+        manifest_parts(client, request),
+        blocking({
+            let (staging, cache) = (Arc::clone(&staging), Arc::clone(cache));
+            move || local_entries(&staging, &cache)
+        })
+    );
+    let (parts, local) = (parts?, Arc::new(local?));
 
+    // The parts are planned as they come, and their chunks fetched meanwhile.
     let counters = Counters::default();
-    let mut pending = plan.wanted;
+    let (wanted_tx, wanted_rx) = mpsc::unbounded_channel();
+    let planner = plan_parts(parts, &staging, &local, cache, wanted_tx);
+    let fetcher = fetch_all(client, key, UnboundedReceiverStream::new(wanted_rx), &staging, options, &counters);
+    let (plan, mut pending) = tokio::try_join!(planner, fetcher)?;
     let mut retried = 0;
-    for attempt in 1.. {
-        let failed = fetch_all(client, key, &staging, pending, &expected, options, &counters).await?;
-        if failed.is_empty() || attempt >= options.max_attempts {
-            pending = failed;
+    for _ in 1..options.max_attempts {
+        if pending.is_empty() {
             break;
         }
-        tracing::debug!(dataset = %key, chunks = failed.len(), "chunks did not match their digests: asking again");
-        retried += failed.len() as u64;
-        pending = failed;
+        tracing::debug!(dataset = %key, chunks = pending.len(), "chunks did not match their digests: asking again");
+        retried += pending.len() as u64;
+        pending = fetch_all(client, key, futures::stream::iter(pending), &staging, options, &counters).await?;
     }
-    let unresolved: HashSet<(String, u64)> = pending.into_iter().map(|chunk| (chunk.path, chunk.index)).collect();
+    let unresolved: HashSet<(String, u64)> =
+        pending.into_iter().map(|wanted| (wanted.chunk.path, wanted.chunk.index)).collect();
     let unresolved_count = unresolved.len() as u64;
     let first_unresolved = unresolved.iter().next().map(|(path, index)| format!("{path} chunk {index}"));
 
-    let local_digest = blocking({
+    let manifest = Arc::new(plan.manifest);
+    let (removed, local_digest) = blocking({
         let (staging, manifest, cache) = (Arc::clone(&staging), Arc::clone(&manifest), Arc::clone(cache));
-        move || finish(&staging, &manifest, &unresolved, &cache)
+        move || {
+            let removed = remove_stale(&staging, &manifest, &local, &cache)?;
+            Ok((removed, finish(&staging, &manifest, &unresolved, &cache)?))
+        }
     })
     .await?;
     let complete = local_digest == manifest.digest;
@@ -170,7 +198,7 @@ pub async fn pull_with(
         bytes_sent: counters.bytes.load(Ordering::Relaxed),
         chunks: counters.chunks.load(Ordering::Relaxed),
         files: plan.changed,
-        removed: plan.removed,
+        removed: plan.removed + removed,
         retried_chunks: retried,
         unresolved_chunks: unresolved_count,
         complete,
@@ -188,18 +216,92 @@ async fn blocking<T: Send + 'static>(
     })?
 }
 
-/// What each non-zero chunk must be: its digest and length.
-type Expected = HashMap<(String, u64), (Vec<u8>, usize)>;
-
-fn expected_chunks(manifest: &DatasetManifest) -> Result<Expected, PullError> {
-    if manifest.chunk_size != CHUNK_SIZE {
-        return Err(PullError::InvalidManifest(format!("chunk size {} (want {CHUNK_SIZE})", manifest.chunk_size)));
+/// The source's manifest in parts; a source without `ManifestParts` answers `Manifest`, taken as one part.
+async fn manifest_parts(
+    client: &TransferClient,
+    request: ManifestRequest,
+) -> Result<BoxStream<'static, Result<DatasetManifest, Status>>, PullError> {
+    match client.clone().manifest_parts(request.clone()).await {
+        Ok(parts) => Ok(parts.into_inner().boxed()),
+        Err(status) if status.code() == Code::Unimplemented => {
+            let manifest = client.clone().manifest(request).await?.into_inner();
+            Ok(futures::stream::once(async { Ok(manifest) }).boxed())
+        }
+        Err(status) => Err(status.into()),
     }
-    let mut expected = HashMap::new();
+}
+
+/// A chunk to fetch and what its bytes must be: the manifest's digest and length.
+#[derive(Clone, Debug)]
+struct Wanted {
+    chunk: ChunkRef,
+    hash: Vec<u8>,
+    len: usize,
+}
+
+/// The staging directory's entries (created if missing) by path.
+fn local_entries(staging: &Path, cache: &HashCache) -> Result<HashMap<String, FileEntry>, PullError> {
+    fs::create_dir_all(staging).map_err(io_error(format!("creating {}", staging.display())))?;
+    let local = super::manifest(staging, cache).map_err(io_error(format!("reading {}", staging.display())))?;
+    Ok(local.files.into_iter().map(|file| (file.path.clone(), file)).collect())
+}
+
+/// The whole manifest once its last part came, and what planning it did.
+#[derive(Default)]
+struct Plan {
+    manifest: DatasetManifest,
+    changed: u64,
+    removed: u64,
+}
+
+/// Checks each part, brings the staging directory's structure in line with
+/// it and sends the chunks to fetch to `wanted`; the manifest once complete.
+async fn plan_parts(
+    mut parts: BoxStream<'static, Result<DatasetManifest, Status>>,
+    staging: &Arc<PathBuf>,
+    local: &Arc<HashMap<String, FileEntry>>,
+    cache: &Arc<HashCache>,
+    wanted: mpsc::UnboundedSender<Wanted>,
+) -> Result<Plan, PullError> {
+    let mut plan = Plan::default();
     let mut seen = HashSet::new();
-    for file in &manifest.files {
+    while let Some(part) = parts.try_next().await? {
+        if !plan.manifest.digest.is_empty() {
+            return Err(PullError::InvalidManifest("a part came after the last one".into()));
+        }
+        check_part(&part, &mut seen)?;
+        let (staging, local, cache) = (Arc::clone(staging), Arc::clone(local), Arc::clone(cache));
+        let (files, part_plan, chunks) = blocking(move || {
+            let (part_plan, chunks) = prepare(&staging, &part.files, &local, &cache)?;
+            Ok((part.files, part_plan, chunks))
+        })
+        .await?;
+        for chunk in chunks {
+            let _ = wanted.send(chunk); // the fetcher only stops on an error, which ends the pull
+        }
+        plan.changed += part_plan.changed;
+        plan.removed += part_plan.removed;
+        plan.manifest.files.extend(files);
+        plan.manifest.digest = part.digest;
+    }
+    if plan.manifest.digest.is_empty() {
+        return Err(PullError::InvalidManifest("it ended before its last part".into()));
+    }
+    if manifest_digest(&plan.manifest.files) != plan.manifest.digest {
+        return Err(PullError::InvalidManifest("its digest does not match its entries".into()));
+    }
+    plan.manifest.chunk_size = CHUNK_SIZE;
+    Ok(plan)
+}
+
+/// A part names the chunk size, valid paths (each once in the manifest), and every chunk of each regular file.
+fn check_part(part: &DatasetManifest, seen: &mut HashSet<String>) -> Result<(), PullError> {
+    if part.chunk_size != CHUNK_SIZE {
+        return Err(PullError::InvalidManifest(format!("chunk size {} (want {CHUNK_SIZE})", part.chunk_size)));
+    }
+    for file in &part.files {
         relative(&file.path).map_err(PullError::InvalidManifest)?;
-        if !seen.insert(file.path.as_str()) {
+        if !seen.insert(file.path.clone()) {
             return Err(PullError::InvalidManifest(format!("{} listed twice", file.path)));
         }
         if file.kind != FileKind::Regular as i32 {
@@ -210,44 +312,29 @@ fn expected_chunks(manifest: &DatasetManifest) -> Result<Expected, PullError> {
         if file.chunks.len() as u64 != count || !in_order {
             return Err(PullError::InvalidManifest(format!("{}: chunks do not cover its size", file.path)));
         }
-        for chunk in file.chunks.iter().filter(|chunk| !chunk.zero) {
-            let len = (file.size - chunk.index * CHUNK_SIZE).min(CHUNK_SIZE) as usize;
-            expected.insert((file.path.clone(), chunk.index), (chunk.hash.clone(), len));
-        }
     }
-    Ok(expected)
+    Ok(())
 }
 
-struct Plan {
-    wanted: Vec<ChunkRef>,
-    changed: u64,
-    removed: u64,
-}
-
-/// Brings the staging directory's structure in line with the manifest and lists the chunks to fetch.
-fn prepare(staging: &Path, manifest: &DatasetManifest, cache: &HashCache) -> Result<Plan, PullError> {
-    fs::create_dir_all(staging).map_err(io_error(format!("creating {}", staging.display())))?;
-    let local = super::manifest(staging, cache).map_err(io_error(format!("reading {}", staging.display())))?;
-    let remote: HashMap<&str, &FileEntry> = manifest.files.iter().map(|file| (file.path.as_str(), file)).collect();
-    let mut plan = Plan { wanted: Vec::new(), changed: 0, removed: 0 };
-    // Deepest first, so a directory's contents go before it.
-    for entry in local.files.iter().rev() {
-        if remote.get(entry.path.as_str()).is_none_or(|file| file.kind != entry.kind) {
-            let path = staging.join(&entry.path);
+/// Brings the staging directory's entries for `files` in line with them
+/// (an entry of another kind is removed first); the chunks to fetch.
+fn prepare(
+    staging: &Path,
+    files: &[FileEntry],
+    local: &HashMap<String, FileEntry>,
+    cache: &HashCache,
+) -> Result<(Plan, Vec<Wanted>), PullError> {
+    let mut plan = Plan::default();
+    let mut wanted = Vec::new();
+    for file in files {
+        let path = staging.join(&file.path);
+        let mut local = local.get(&file.path);
+        if let Some(entry) = local.filter(|entry| entry.kind != file.kind) {
             remove(&path, entry.kind).map_err(io_error(format!("removing {}", path.display())))?;
             cache.forget_under(&path);
             plan.removed += 1;
+            local = None;
         }
-    }
-    let local: HashMap<&str, &FileEntry> = local
-        .files
-        .iter()
-        .filter(|file| remote.get(file.path.as_str()).is_some_and(|remote| remote.kind == file.kind))
-        .map(|file| (file.path.as_str(), file))
-        .collect();
-    for file in &manifest.files {
-        let path = staging.join(&file.path);
-        let local = local.get(file.path.as_str()).copied();
         let changed = match FileKind::try_from(file.kind) {
             Ok(FileKind::Directory) => {
                 local.is_none() && make_dir(&path).map_err(io_error(format!("creating {}", path.display())))?
@@ -261,13 +348,38 @@ fn prepare(staging: &Path, manifest: &DatasetManifest, cache: &HashCache) -> Res
                 }
                 changed
             }
-            Ok(FileKind::Regular) => plan_file(&path, file, local, cache, &mut plan.wanted)
+            Ok(FileKind::Regular) => plan_file(&path, file, local, cache, &mut wanted)
                 .map_err(io_error(format!("preparing {}", path.display())))?,
             Err(_) => return Err(PullError::InvalidManifest(format!("{}: unknown kind {}", file.path, file.kind))),
         };
         plan.changed += u64::from(changed);
     }
-    Ok(plan)
+    Ok((plan, wanted))
+}
+
+/// Removes what the staging directory had and the source no longer has
+/// (deepest first); how many entries. What lay under an entry that planning
+/// replaced with one of another kind went with it: its path may now lead
+/// through a symlink, so it is not touched again.
+fn remove_stale(
+    staging: &Path,
+    manifest: &DatasetManifest,
+    local: &HashMap<String, FileEntry>,
+    cache: &HashCache,
+) -> Result<u64, PullError> {
+    let remote: HashMap<&str, i32> = manifest.files.iter().map(|file| (file.path.as_str(), file.kind)).collect();
+    let replaced = |path: &str| remote.get(path).is_some_and(|kind| local.get(path).is_some_and(|l| l.kind != *kind));
+    let mut stale: Vec<&FileEntry> = local.values().filter(|entry| !remote.contains_key(entry.path.as_str())).collect();
+    stale.sort_by(|a, b| b.path.cmp(&a.path));
+    for entry in &stale {
+        if entry.path.match_indices('/').any(|(at, _)| replaced(&entry.path[..at])) {
+            continue;
+        }
+        let path = staging.join(&entry.path);
+        remove(&path, entry.kind).map_err(io_error(format!("removing {}", path.display())))?;
+        cache.forget_under(&path);
+    }
+    Ok(stale.len() as u64)
 }
 
 fn remove(path: &Path, kind: i32) -> io::Result<()> {
@@ -293,7 +405,7 @@ fn plan_file(
     file: &FileEntry,
     local: Option<&FileEntry>,
     cache: &HashCache,
-    wanted: &mut Vec<ChunkRef>,
+    wanted: &mut Vec<Wanted>,
 ) -> io::Result<bool> {
     let local_chunks = local.map_or(&[][..], |local| &local.chunks[..]);
     let mut punch = Vec::new();
@@ -305,7 +417,9 @@ fn plan_file(
                 punch.push(chunk.index);
             }
         } else if have.is_none_or(|have| have.zero || have.hash != chunk.hash) {
-            wanted.push(ChunkRef { path: file.path.clone(), index: chunk.index });
+            let len = (file.size - chunk.index * CHUNK_SIZE).min(CHUNK_SIZE) as usize;
+            let chunk_ref = ChunkRef { path: file.path.clone(), index: chunk.index };
+            wanted.push(Wanted { chunk: chunk_ref, hash: chunk.hash.clone(), len });
         }
     }
     let resized = local.is_none_or(|local| local.size != file.size);
@@ -338,15 +452,14 @@ struct Counters {
 async fn fetch_all(
     client: &TransferClient,
     key: &DatasetKey,
+    wanted: impl Stream<Item = Wanted>,
     staging: &Arc<PathBuf>,
-    wanted: Vec<ChunkRef>,
-    expected: &Arc<Expected>,
     options: &PullOptions,
     counters: &Counters,
-) -> Result<Vec<ChunkRef>, PullError> {
-    let batches: Vec<Vec<ChunkRef>> = wanted.chunks(options.batch_chunks.max(1)).map(<[ChunkRef]>::to_vec).collect();
-    futures::stream::iter(batches)
-        .map(|batch| fetch_batch(client.clone(), key, Arc::clone(staging), batch, Arc::clone(expected), counters))
+) -> Result<Vec<Wanted>, PullError> {
+    wanted
+        .ready_chunks(options.batch_chunks.max(1))
+        .map(|batch| fetch_batch(client.clone(), key, Arc::clone(staging), batch, counters))
         .buffer_unordered(options.in_flight.max(1))
         .try_concat()
         .await
@@ -356,46 +469,44 @@ async fn fetch_batch(
     mut client: TransferClient,
     key: &DatasetKey,
     staging: Arc<PathBuf>,
-    batch: Vec<ChunkRef>,
-    expected: Arc<Expected>,
+    batch: Vec<Wanted>,
     counters: &Counters,
-) -> Result<Vec<ChunkRef>, PullError> {
-    let mut outstanding: HashSet<(String, u64)> = batch.iter().map(|chunk| (chunk.path.clone(), chunk.index)).collect();
-    let request = FetchRequest { namespace: key.namespace.clone(), name: key.name.clone(), chunks: batch };
+) -> Result<Vec<Wanted>, PullError> {
+    let chunks = batch.iter().map(|wanted| wanted.chunk.clone()).collect();
+    let mut outstanding: HashMap<(String, u64), Wanted> =
+        batch.into_iter().map(|wanted| ((wanted.chunk.path.clone(), wanted.chunk.index), wanted)).collect();
+    let request = FetchRequest { namespace: key.namespace.clone(), name: key.name.clone(), chunks };
     let mut stream = client.fetch(request).await?.into_inner();
     let mut failed = Vec::new();
     while let Some(chunk) = stream.message().await? {
-        if !outstanding.remove(&(chunk.path.clone(), chunk.index)) {
+        let Some(wanted) = outstanding.remove(&(chunk.path, chunk.index)) else {
             continue; // not asked for (or twice): ignored
-        }
+        };
         counters.bytes.fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
         counters.chunks.fetch_add(1, Ordering::Relaxed);
-        let reference = ChunkRef { path: chunk.path.clone(), index: chunk.index };
-        let (staging, expected) = (Arc::clone(&staging), Arc::clone(&expected));
-        if !blocking(move || verify_and_write(&staging, &expected, chunk.path, chunk.index, &chunk.data)).await? {
-            failed.push(reference);
+        let staging = Arc::clone(&staging);
+        let (wanted, written) = blocking(move || {
+            let written = verify_and_write(&staging, &wanted, &chunk.data)?;
+            Ok((wanted, written))
+        })
+        .await?;
+        if !written {
+            failed.push(wanted);
         }
     }
-    failed.extend(outstanding.into_iter().map(|(path, index)| ChunkRef { path, index }));
+    failed.extend(outstanding.into_values());
     Ok(failed)
 }
 
 /// Writes the chunk if it is what the manifest says; whether it was.
-fn verify_and_write(
-    staging: &Path,
-    expected: &Expected,
-    path: String,
-    index: u64,
-    data: &[u8],
-) -> Result<bool, PullError> {
-    let key = (path, index);
-    let Some((hash, len)) = expected.get(&key) else { return Ok(false) };
-    if data.len() != *len || chunk_hash(data) != *hash {
+fn verify_and_write(staging: &Path, wanted: &Wanted, data: &[u8]) -> Result<bool, PullError> {
+    if data.len() != wanted.len || chunk_hash(data) != wanted.hash {
         return Ok(false);
     }
-    let path = staging.join(&key.0);
+    let path = staging.join(&wanted.chunk.path);
     let file = OpenOptions::new().write(true).open(&path).map_err(io_error(format!("opening {}", path.display())))?;
-    file.write_all_at(data, index * CHUNK_SIZE).map_err(io_error(format!("writing {}", path.display())))?;
+    file.write_all_at(data, wanted.chunk.index * CHUNK_SIZE)
+        .map_err(io_error(format!("writing {}", path.display())))?;
     Ok(true)
 }
 

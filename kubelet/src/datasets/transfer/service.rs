@@ -2,14 +2,14 @@
 //! Fetch for the datasets the kubelet's [`DatasetSource`] finds. It only ever
 //! reads the dataset's directory.
 
-use super::manifest::manifest;
+use super::manifest::{manifest, manifest_in_parts};
 use super::paths::{open_beneath, relative};
-use super::sparse::read_full_at;
 use super::{DatasetKey, DatasetSource, HashCache, CHUNK_SIZE, MAX_MESSAGE_SIZE};
 use crate::streaming::Authenticator;
 use rk_proto::streaming::dataset_transfer_server::{DatasetTransfer, DatasetTransferServer};
 use rk_proto::streaming::{Chunk, DatasetManifest, FetchRequest, ManifestRequest};
 use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -22,6 +22,9 @@ pub const MAX_FETCH_CHUNKS: usize = 4096;
 
 /// Chunks read ahead of the network per Fetch.
 const READ_AHEAD: usize = 4;
+
+/// Manifest parts hashed ahead of the network.
+const PARTS_AHEAD: usize = 4;
 
 /// The service behind the streaming endpoint's bearer-token check.
 pub type TransferServer = InterceptedService<DatasetTransferServer<TransferService>, Authenticator>;
@@ -61,19 +64,24 @@ impl TransferService {
     }
 
     fn refuse_if_in_use(&self, key: &DatasetKey) -> Result<(), Status> {
-        if self.source.in_use(key) {
-            Err(Status::failed_precondition(format!(
-                "dataset {key} is in use by a running container on this node: the final pass waits until it stops"
-            )))
-        } else {
-            Ok(())
-        }
+        refuse_if_in_use(self.source.as_ref(), key)
+    }
+}
+
+fn refuse_if_in_use(source: &dyn DatasetSource, key: &DatasetKey) -> Result<(), Status> {
+    if source.in_use(key) {
+        Err(Status::failed_precondition(format!(
+            "dataset {key} is in use by a running container on this node: the final pass waits until it stops"
+        )))
+    } else {
+        Ok(())
     }
 }
 
 #[tonic::async_trait]
 impl DatasetTransfer for TransferService {
     type FetchStream = ReceiverStream<Result<Chunk, Status>>;
+    type ManifestPartsStream = ReceiverStream<Result<DatasetManifest, Status>>;
 
     async fn manifest(&self, request: Request<ManifestRequest>) -> Result<Response<DatasetManifest>, Status> {
         let request = request.into_inner();
@@ -91,6 +99,35 @@ impl DatasetTransfer for TransferService {
             self.refuse_if_in_use(&key)?;
         }
         Ok(Response::new(manifest))
+    }
+
+    async fn manifest_parts(
+        &self,
+        request: Request<ManifestRequest>,
+    ) -> Result<Response<Self::ManifestPartsStream>, Status> {
+        let request = request.into_inner();
+        let (key, dir) = self.directory(request.namespace, request.name)?;
+        let check = request.r#final.then(|| Arc::clone(&self.source));
+        if let Some(source) = &check {
+            refuse_if_in_use(source.as_ref(), &key)?;
+        }
+        let (sender, receiver) = mpsc::channel(PARTS_AHEAD);
+        let cache = Arc::clone(&self.cache);
+        tokio::task::spawn_blocking(move || {
+            let sent = manifest_in_parts(&dir, &cache, |part| {
+                // A container started while hashing would make the final manifest stale.
+                let last = !part.digest.is_empty();
+                let part = match &check {
+                    Some(source) if last => refuse_if_in_use(source.as_ref(), &key).map(|()| part),
+                    _ => Ok(part),
+                };
+                sender.blocking_send(part).is_ok()
+            });
+            if let Err(error) = sent {
+                let _ = sender.blocking_send(Err(Status::internal(format!("reading dataset {key}: {error}"))));
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(receiver)))
     }
 
     async fn fetch(&self, request: Request<FetchRequest>) -> Result<Response<Self::FetchStream>, Status> {
@@ -118,14 +155,7 @@ impl DatasetTransfer for TransferService {
                 }
                 // An unreadable chunk goes out empty: the target sees it does not match and asks again.
                 let data = match (&open, chunk.index.checked_mul(CHUNK_SIZE)) {
-                    (Some((_, Some(file))), Some(offset)) => {
-                        let mut data = vec![0u8; CHUNK_SIZE as usize];
-                        match read_full_at(file, &mut data, offset) {
-                            Ok(read) => data.truncate(read),
-                            Err(_) => data.clear(),
-                        }
-                        data
-                    }
+                    (Some((_, Some(file))), Some(offset)) => read_chunk(file, offset).unwrap_or_default(),
                     _ => Vec::new(),
                 };
                 if sender.blocking_send(Ok(Chunk { path: chunk.path, index: chunk.index, data })).is_err() {
@@ -135,4 +165,13 @@ impl DatasetTransfer for TransferService {
         });
         Ok(Response::new(ReceiverStream::new(receiver)))
     }
+}
+
+/// The chunk at `offset` (shorter at the end of the file), read straight into
+/// a fresh buffer (no zeroing first). The fetch thread owns `file`'s offset.
+fn read_chunk(mut file: &File, offset: u64) -> io::Result<Vec<u8>> {
+    let mut data = Vec::with_capacity(CHUNK_SIZE as usize);
+    file.seek(SeekFrom::Start(offset))?;
+    file.take(CHUNK_SIZE).read_to_end(&mut data)?;
+    Ok(data)
 }
