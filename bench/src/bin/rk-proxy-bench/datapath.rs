@@ -25,6 +25,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Throughput windows per path.
+const ROUNDS: usize = 6;
+
 const REPLY: &[u8] = b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
 
 pub struct DataPathResult {
@@ -181,14 +184,17 @@ pub fn measure(mode: Mode, requests: usize, threads: usize, window: Duration) ->
     })
     .join()
     .expect("latency thread")?;
-    // Alternated twice so drift over the run hits both alike.
+    // Short windows, alternated and each round in the other order, so drift over the run and
+    // other work on the machine hit both paths alike.
     let (mut pod_rps, mut service_rps, mut failures) = (0.0, 0.0, 0);
-    for _ in 0..2 {
-        let (rps, failed) = throughput(&setup.node, pod, threads, window)?;
-        pod_rps += rps / 2.0;
-        let (rps, failed_too) = throughput(&setup.node, service, threads, window)?;
-        service_rps += rps / 2.0;
-        failures += failed + failed_too;
+    for round in 0..ROUNDS {
+        for direct in [round % 2 == 0, round % 2 == 1] {
+            let address = if direct { pod } else { service };
+            let (rps, failed) = throughput(&setup.node, address, threads, window)?;
+            let total = if direct { &mut pod_rps } else { &mut service_rps };
+            *total += rps / ROUNDS as f64;
+            failures += failed;
+        }
     }
     Ok(DataPathResult {
         mode,
@@ -204,7 +210,7 @@ pub fn measure(mode: Mode, requests: usize, threads: usize, window: Duration) ->
 pub fn section(results: &[DataPathResult], threads: usize) -> Section {
     let requests = results.first().map(|r| r.requests).unwrap_or_default();
     let mut markdown = format!(
-        "### Data path (new connection per request; {requests} requests each, alternating; throughput: {threads} clients)\n\n\
+        "### Data path (new connection per request; {requests} requests each, alternating; throughput: {threads} clients, {ROUNDS} alternating windows per path)\n\n\
          | mode | path | p50 ms | p99 ms | requests/s |\n|---|---|---|---|---|\n"
     );
     let mut notes = String::new();

@@ -42,8 +42,8 @@ struct Args {
     /// Client threads in the throughput part.
     #[arg(long, default_value_t = 4)]
     threads: usize,
-    /// Seconds of each throughput window.
-    #[arg(long, default_value_t = 3)]
+    /// Seconds of each throughput window (6 per path).
+    #[arg(long, default_value_t = 1)]
     window: u64,
     /// Modes to measure: nftables, iptables (the system's iptables-nft), iptables-legacy.
     #[arg(long, value_delimiter = ',', value_parser = Mode::parse, default_value = "nftables,iptables,iptables-legacy")]
@@ -60,6 +60,7 @@ fn main() -> anyhow::Result<()> {
         bail!("--services, --full-syncs, --requests, --threads and --window must be at least 1");
     }
     let run = RunInfo::collect(&std::env::current_exe()?);
+    let load_at_start = load_average();
     println!("rk-proxy-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
     let largest = args.services.iter().copied().max().unwrap_or_default();
     let mut results = Vec::new();
@@ -80,8 +81,13 @@ fn main() -> anyhow::Result<()> {
     }
     let parts: Vec<Section> = vec![sync::section(&results), datapath::section(&data, args.threads)];
     let body: String = parts.iter().map(|s| s.markdown.clone() + "\n").collect();
+    let load = format!(
+        "- Load average (1, 5, 15 min) at start: {load_at_start}; at the end: {} (the bench alone keeps \
+         about one CPU busy; more is other work on the machine)\n",
+        load_average()
+    );
     let section = format!(
-        "{}\n## rk-proxy-bench\n\n{}\n{}\n{body}{}\n",
+        "{}\n## rk-proxy-bench\n\n{}{load}\n{}\n{body}{}\n",
         MARKERS.start,
         run.markdown(),
         sections::goals_table(&parts),
@@ -93,4 +99,14 @@ fn main() -> anyhow::Result<()> {
         println!("wrote {}", sections::benchmarks_md().display());
     }
     Ok(())
+}
+
+/// The machine's load averages, from /proc/loadavg: other work skews every time measured here.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
+    match fields.len() {
+        3 => fields.join(", "),
+        _ => "unknown".into(),
+    }
 }
