@@ -138,7 +138,7 @@ pub struct NodeCluster {
     pub cluster: Cluster,
     pub node: String,
     pub docker_host: String,
-    /// The node's rk-proxy owns the host's iptables chains `<chain_prefix>-*` ...
+    /// The node's rk-proxy owns the host's rules named by `<chain_prefix>` (its nftables table, or iptables chains `<chain_prefix>-*`) ...
     pub chain_prefix: String,
     /// ... and routes this service CIDR: test clusters running at once never share either.
     pub service_cidr: String,
