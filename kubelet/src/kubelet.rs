@@ -161,7 +161,8 @@ fn wake_dataset_pods(pods: Arc<Store<Pod>>, queue: Arc<WorkQueue>) -> impl Fn(&C
 }
 
 /// Counts the datasets of the containers already running (a restarted
-/// kubelet) before the transfer service may answer a final pass.
+/// kubelet) before the transfer service may answer a final pass, those of
+/// pods the API no longer has included.
 async fn count_dataset_users(runtime: &dyn ContainerRuntime, pods: &Store<Pod>, users: &datasets::DatasetUsers) {
     let mut listing = runtime.list_containers().await;
     for _ in 0..5 {
@@ -179,6 +180,15 @@ async fn count_dataset_users(runtime: &dyn ContainerRuntime, pods: &Store<Pod>, 
         let (uid, name) = pod.metadata.as_ref().map(|m| (m.uid.as_str(), m.name.as_str())).unwrap_or_default();
         if running.iter().any(|c| c.pod_uid == uid && c.state == crate::runtime::ContainerState::Running) {
             users.start(uid, name, datasets::gate::datasets_of(&pod));
+        }
+    }
+    // Containers of pods deleted while the kubelet was away run until the pod
+    // sync removes them; what they mount is not known, so all of their namespace.
+    let known: std::collections::HashSet<String> =
+        pods.list().iter().filter_map(|p| p.metadata.as_ref().map(|m| m.uid.clone())).collect();
+    for c in running.iter().filter(|c| c.state == crate::runtime::ContainerState::Running) {
+        if !known.contains(&c.pod_uid) {
+            users.start_orphan(&c.pod_uid, &c.namespace, &c.pod_name);
         }
     }
     users.mark_synced();

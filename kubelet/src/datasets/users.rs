@@ -14,6 +14,16 @@ use std::sync::Mutex;
 struct User {
     pod: String,
     datasets: Vec<DatasetKey>,
+    /// A pod gone from the API whose containers a restarted kubelet found
+    /// running: its datasets are unknown, so it counts as using every dataset
+    /// of this namespace until its containers are removed (`stop`).
+    orphan_of: Option<String>,
+}
+
+impl User {
+    fn uses(&self, key: &DatasetKey) -> bool {
+        self.datasets.contains(key) || self.orphan_of.as_ref().is_some_and(|ns| *ns == key.namespace)
+    }
 }
 
 #[derive(Default)]
@@ -35,8 +45,16 @@ impl DatasetUsers {
     /// (counted as found, even beside another user).
     pub fn start(&self, pod_uid: &str, pod: &str, datasets: Vec<DatasetKey>) {
         if !datasets.is_empty() {
-            self.by_pod.lock().unwrap().insert(pod_uid.to_string(), User { pod: pod.to_string(), datasets });
+            let user = User { pod: pod.to_string(), datasets, orphan_of: None };
+            self.by_pod.lock().unwrap().insert(pod_uid.to_string(), user);
         }
+    }
+
+    /// Containers of a pod the API no longer has (`namespace/pod`) still run:
+    /// they count as using every dataset of the namespace until `stop`.
+    pub fn start_orphan(&self, pod_uid: &str, namespace: &str, pod: &str) {
+        let user = User { pod: pod.to_string(), datasets: Vec::new(), orphan_of: Some(namespace.to_string()) };
+        self.by_pod.lock().unwrap().insert(pod_uid.to_string(), user);
     }
 
     /// The pod may run containers using `datasets` unless another pod uses
@@ -45,14 +63,14 @@ impl DatasetUsers {
         let mut by_pod = self.by_pod.lock().unwrap();
         let mut others = by_pod.iter().filter(|(uid, _)| uid.as_str() != pod_uid);
         let taken = others.find_map(|(_, user)| {
-            let dataset = datasets.iter().find(|key| user.datasets.contains(key))?;
+            let dataset = datasets.iter().find(|key| user.uses(key))?;
             Some(InUse { dataset: dataset.clone(), pod: user.pod.clone() })
         });
         if let Some(in_use) = taken {
             return Err(in_use);
         }
         if !datasets.is_empty() {
-            by_pod.insert(pod_uid.to_string(), User { pod: pod.to_string(), datasets });
+            by_pod.insert(pod_uid.to_string(), User { pod: pod.to_string(), datasets, orphan_of: None });
         }
         Ok(())
     }
@@ -62,9 +80,10 @@ impl DatasetUsers {
         self.by_pod.lock().unwrap().remove(pod_uid);
     }
 
-    /// Forgets pods not in `alive` (gone from the node).
+    /// Forgets pods not in `alive` (gone from the node); orphans stay until
+    /// their containers are removed.
     pub fn retain(&self, alive: impl Fn(&str) -> bool) {
-        self.by_pod.lock().unwrap().retain(|uid, _| alive(uid));
+        self.by_pod.lock().unwrap().retain(|uid, user| user.orphan_of.is_some() || alive(uid));
     }
 
     /// What already ran has been counted.
@@ -73,8 +92,7 @@ impl DatasetUsers {
     }
 
     pub fn in_use(&self, key: &DatasetKey) -> bool {
-        !self.synced.load(Ordering::SeqCst)
-            || self.by_pod.lock().unwrap().values().any(|user| user.datasets.contains(key))
+        !self.synced.load(Ordering::SeqCst) || self.by_pod.lock().unwrap().values().any(|user| user.uses(key))
     }
 }
 
@@ -115,5 +133,22 @@ mod tests {
         users.stop("uid-1");
         assert_eq!(users.claim("uid-2", "second", vec![db.clone()]), Ok(()));
         assert_eq!(users.claim("uid-4", "fourth", vec![]), Ok(()));
+    }
+
+    #[test]
+    fn an_orphan_uses_its_namespace_until_its_containers_are_removed() {
+        let users = DatasetUsers::default();
+        users.start_orphan("uid-9", "default", "gone");
+        users.mark_synced();
+        let (db, other) = (DatasetKey::new("default", "db"), DatasetKey::new("other", "db"));
+        assert!(users.in_use(&db) && !users.in_use(&other));
+        assert_eq!(
+            users.claim("uid-1", "new", vec![db.clone()]),
+            Err(InUse { dataset: db.clone(), pod: "gone".into() })
+        );
+        users.retain(|_| false);
+        assert!(users.in_use(&db), "kept until its containers are removed");
+        users.stop("uid-9");
+        assert!(!users.in_use(&db));
     }
 }
