@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{test_settings, ControllerProcess};
+use common::{create_bound_pod, test_settings, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::datasets;
 use rk_proto::v1::*;
@@ -35,14 +35,14 @@ async fn datasets_are_placed_moved_and_unavailable_with_their_node() {
 
     // Without a primary, on the node of its first pod.
     client.create(dataset("follows", "")).await.unwrap();
-    create_bound_pod(client, "user-1", "follows", "n2").await;
+    create_pod_using(client, "user-1", "follows", "n2").await;
     wait_status(client, "follows", |s| s.node == "n2" && s.phase == "Pending").await;
     kubelet_sets_ready(client, "follows").await;
     assert!(event(client, "follows", "DatasetPlaced").await.message.contains("n2"));
 
     // Its pod replaced by one on n1: the data follows.
     delete_pod(client, "user-1").await;
-    create_bound_pod(client, "user-2", "follows", "n1").await;
+    create_pod_using(client, "user-2", "follows", "n1").await;
     let status = wait_status(client, "follows", |s| s.phase == "Moving").await;
     assert_eq!((status.node.as_str(), status.target_node.as_str()), ("n2", "n1"));
     let last_move = status.last_move.unwrap();
@@ -51,7 +51,7 @@ async fn datasets_are_placed_moved_and_unavailable_with_their_node() {
     assert_eq!(event(client, "follows", "DatasetMoving").await.message, "Moving from node n2 to node n1");
 
     // A changed primary moves the data and deletes the pod on the old node.
-    create_bound_pod(client, "pinned-user", "pinned", "n1").await;
+    create_pod_using(client, "pinned-user", "pinned", "n1").await;
     let mut pinned: Dataset = client.get("default", "pinned").await.unwrap();
     pinned.spec.as_mut().unwrap().primary = "n2".into();
     client.update(pinned).await.unwrap();
@@ -118,33 +118,14 @@ async fn wait_status(client: &Client, name: &str, done: impl Fn(&DatasetStatus) 
     .await
 }
 
-async fn create_bound_pod(client: &Client, name: &str, dataset: &str, node: &str) {
+/// A pod bound to `node` that uses dataset `dataset`.
+async fn create_pod_using(client: &Client, name: &str, dataset: &str, node: &str) {
     let volume = Volume {
         name: "data".into(),
         dataset: Some(DatasetVolumeSource { name: dataset.into() }),
         ..Default::default()
     };
-    let pod = Pod {
-        metadata: Some(ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() }),
-        spec: Some(PodSpec {
-            containers: vec![Container { name: "app".into(), image: "app:1".into(), ..Default::default() }],
-            volumes: vec![volume],
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let pod = client.create(pod).await.unwrap();
-    let binding = Binding {
-        metadata: Some(ObjectMeta {
-            name: name.into(),
-            namespace: "default".into(),
-            uid: pod.metadata().uid.clone(),
-            ..Default::default()
-        }),
-        target: Some(ObjectReference { kind: "Node".into(), name: node.into(), ..Default::default() }),
-        ..Default::default()
-    };
-    client.bind(binding).await.unwrap();
+    create_bound_pod(client, name, node, vec![volume]).await;
 }
 
 /// Deletes a bound pod at once, as its kubelet would finish the deletion.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{test_settings, ControllerProcess};
+use common::{create_bound_pod, test_settings, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::{node_lifecycle, Settings};
 use rk_proto::v1::*;
@@ -26,7 +26,7 @@ async fn a_silent_node_becomes_unknown_and_its_pods_are_evicted() {
         post_ready(client, name).await;
     }
     for (pod, node) in [("a-1", "a"), ("a-2", "a"), ("b-1", "b"), ("b-2", "b")] {
-        create_bound_pod(client, pod, node).await;
+        create_bound_pod(client, pod, node, Vec::new()).await;
         post_pod_ready(client, pod).await;
     }
     let heartbeats = tokio::spawn({
@@ -111,29 +111,6 @@ async fn post_ready(client: &Client, name: &str) {
         message: "kubelet is posting ready status".into(),
     });
     let _ = client.update_status(node).await;
-}
-
-async fn create_bound_pod(client: &Client, name: &str, node: &str) {
-    let pod = Pod {
-        metadata: Some(ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() }),
-        spec: Some(PodSpec {
-            containers: vec![Container { name: "app".into(), image: "app:1".into(), ..Default::default() }],
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let pod = client.create(pod).await.unwrap();
-    let binding = Binding {
-        metadata: Some(ObjectMeta {
-            name: name.into(),
-            namespace: "default".into(),
-            uid: pod.metadata().uid.clone(),
-            ..Default::default()
-        }),
-        target: Some(ObjectReference { kind: "Node".into(), name: node.into(), ..Default::default() }),
-        ..Default::default()
-    };
-    client.bind(binding).await.unwrap();
 }
 
 /// What a kubelet reports for a pod whose containers are ready.

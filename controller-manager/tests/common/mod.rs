@@ -6,6 +6,8 @@
 
 use rk_client::Client;
 use rk_controller_manager::{ControllerContext, Settings};
+use rk_proto::v1::{Binding, Container, ObjectMeta, ObjectReference, Pod, PodSpec, Volume};
+use rk_proto::Resource;
 use std::future::Future;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -94,4 +96,29 @@ pub async fn delaying_proxy(target: &str, delay: Duration) -> String {
         }
     });
     address
+}
+
+/// A pod in `default` with `volumes`, bound to `node` at once, as the scheduler would.
+pub async fn create_bound_pod(client: &Client, name: &str, node: &str, volumes: Vec<Volume>) {
+    let pod = Pod {
+        metadata: Some(ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() }),
+        spec: Some(PodSpec {
+            containers: vec![Container { name: "app".into(), image: "app:1".into(), ..Default::default() }],
+            volumes,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let pod = client.create(pod).await.unwrap();
+    let binding = Binding {
+        metadata: Some(ObjectMeta {
+            name: name.into(),
+            namespace: "default".into(),
+            uid: pod.metadata().uid.clone(),
+            ..Default::default()
+        }),
+        target: Some(ObjectReference { kind: "Node".into(), name: node.into(), ..Default::default() }),
+        ..Default::default()
+    };
+    client.bind(binding).await.unwrap();
 }
