@@ -73,9 +73,7 @@ fn guestbook_answers_on_both_nodes_and_follows_its_database_to_the_ssd_node() {
     let started = Instant::now();
     let nodes = TwoNodes::up();
     let cluster = &nodes.cluster;
-    eventually(cluster, &["get", "nodes"], "both nodes Ready", |t| {
-        t.lines().filter(|l| l.contains(" Ready ")).count() == 2
-    });
+    nodes.wait_ready();
     eprintln!("cluster up after {:?}", started.elapsed());
 
     let created = cluster.ok(&["create", "-f", &example("guestbook")]);

@@ -72,9 +72,7 @@ fn hello_service_by_cluster_ip_scaled_restarted_and_thinned_keeps_answering() {
     let started = Instant::now();
     let nodes = TwoNodes::up();
     let cluster = &nodes.cluster;
-    eventually(cluster, &["get", "nodes"], "both nodes Ready", |t| {
-        t.lines().filter(|l| l.contains(" Ready ")).count() == 2
-    });
+    nodes.wait_ready();
     eprintln!("cluster up after {:?}", started.elapsed());
 
     let created = cluster.ok(&["create", "-f", &example("hello")]);

@@ -9,7 +9,7 @@ mod common;
 
 use common::http::get;
 use common::nodes::{example, TwoNodes};
-use common::tables::{columns as row, has_line};
+use common::tables::{columns as row, has_line, pods};
 use common::{address, eventually, text, Cluster};
 use rk_testkit::lease_cluster_cidr;
 use std::collections::BTreeMap;
@@ -34,27 +34,6 @@ fn add(address: SocketAddr, entry: &str) -> (String, u64) {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// Pods as name → (node, IP, phase, restarts of each container summed), from `-o json`.
-fn pods(cluster: &Cluster) -> BTreeMap<String, [String; 4]> {
-    let list: serde_json::Value = serde_json::from_str(&cluster.ok(&["get", "pods", "-o", "json"])).unwrap();
-    let field = |pod: &serde_json::Value, pointer: &str| {
-        pod.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_string()
-    };
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|pod| {
-            let statuses =
-                pod.pointer("/status/containerStatuses").and_then(|s| s.as_array()).cloned().unwrap_or_default();
-            let restarts: u64 = statuses.iter().filter_map(|s| s["restartCount"].as_u64()).sum();
-            let fields = [field(pod, "/spec/nodeName"), field(pod, "/status/podIP"), field(pod, "/status/phase")];
-            let [node, ip, phase] = fields;
-            (field(pod, "/metadata/name"), [node, ip, phase, restarts.to_string()])
-        })
-        .collect()
 }
 
 /// `rkctl exec -i -t POD -c CONTAINER -- sh` on a pseudo-terminal (`script`),

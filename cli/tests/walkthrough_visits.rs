@@ -9,7 +9,7 @@ mod common;
 
 use common::http::get;
 use common::nodes::{example, TwoNodes};
-use common::tables::{columns as row, has_line};
+use common::tables::{columns as row, has_line, pods};
 use common::{address, eventually, text, Cluster};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -45,27 +45,6 @@ fn counts(address: SocketAddr) -> BTreeMap<String, u64> {
         .map(|line| {
             let (pod, n) = line.split_once(": ").unwrap_or_else(|| panic!("a count line: {line:?}"));
             (pod.to_string(), n.parse().unwrap())
-        })
-        .collect()
-}
-
-/// Pods as name → (node, IP, phase, restart count of the first container), from `-o json`.
-fn pods(cluster: &Cluster) -> BTreeMap<String, [String; 4]> {
-    let list: serde_json::Value = serde_json::from_str(&cluster.ok(&["get", "pods", "-o", "json"])).unwrap();
-    let field = |pod: &serde_json::Value, pointer: &str| match pod.pointer(pointer) {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(value) => value.to_string(),
-        None => String::new(),
-    };
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|pod| {
-            let restarts = pod.pointer("/status/containerStatuses/0/restartCount").and_then(|n| n.as_u64());
-            let fields = [field(pod, "/spec/nodeName"), field(pod, "/status/podIP"), field(pod, "/status/phase")];
-            let [node, ip, phase] = fields;
-            (field(pod, "/metadata/name"), [node, ip, phase, restarts.unwrap_or(0).to_string()])
         })
         .collect()
 }

@@ -38,6 +38,13 @@ impl TwoNodes {
         TwoNodes { cluster, cidrs: [pods, nodes] }
     }
 
+    /// Waits until both nodes are Ready.
+    pub fn wait_ready(&self) {
+        eventually(&self.cluster, &["get", "nodes"], "both nodes Ready", |t| {
+            t.lines().filter(|l| l.contains(" Ready ")).count() == 2
+        });
+    }
+
     /// Node `k`'s address on the bridge (the host has the first).
     pub fn node_address(&self, k: u8) -> String {
         let gateway = self.cidrs[1].gateway(0);

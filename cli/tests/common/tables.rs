@@ -1,5 +1,6 @@
-//! Reading rkctl's kubectl-style output: table rows and `describe` lines.
+//! Reading rkctl's output: table rows, `describe` lines and pods' facts.
 
+use super::Cluster;
 use std::collections::BTreeMap;
 
 /// The whitespace-separated fields of the table row whose first column is `name`.
@@ -42,4 +43,25 @@ pub fn value<'a>(describe: &'a str, key: &str) -> &'a str {
 pub fn has_line(describe: &str, expected: &str) -> bool {
     let expected = expected.split_whitespace().collect::<Vec<_>>().join(" ");
     describe.lines().any(|line| line.split_whitespace().collect::<Vec<_>>().join(" ").starts_with(&expected))
+}
+
+/// Pods as name → (node, IP, phase, restarts of each container summed), from `-o json`.
+pub fn pods(cluster: &Cluster) -> BTreeMap<String, [String; 4]> {
+    let list: serde_json::Value = serde_json::from_str(&cluster.ok(&["get", "pods", "-o", "json"])).unwrap();
+    let field = |pod: &serde_json::Value, pointer: &str| {
+        pod.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+    };
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pod| {
+            let statuses =
+                pod.pointer("/status/containerStatuses").and_then(|s| s.as_array()).cloned().unwrap_or_default();
+            let restarts: u64 = statuses.iter().filter_map(|s| s["restartCount"].as_u64()).sum();
+            let fields = [field(pod, "/spec/nodeName"), field(pod, "/status/podIP"), field(pod, "/status/phase")];
+            let [node, ip, phase] = fields;
+            (field(pod, "/metadata/name"), [node, ip, phase, restarts.to_string()])
+        })
+        .collect()
 }
