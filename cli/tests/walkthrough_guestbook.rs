@@ -130,7 +130,7 @@ fn guestbook_answers_on_both_nodes_and_follows_its_database_to_the_ssd_node() {
     assert_eq!(value(&describe, "Replicas:"), "1 current / 1 desired", "{describe}");
     assert_eq!(value(&describe, "Pods Status:"), "1 Running / 0 Waiting / 0 Succeeded / 0 Failed");
     assert_eq!(value(&describe, "Node-Selectors:"), "disktype=spinning", "the template's: {describe}");
-    assert!(describe.contains(&format!("SuccessfulCreate")) && describe.contains(&format!("Created pod: {redis_pod}")));
+    assert!(describe.contains("SuccessfulCreate") && describe.contains(&format!("Created pod: {redis_pod}")));
     let describe = cluster.ok(&["describe", "pod", &redis_pod]);
     assert_eq!(value(&describe, "Node:"), format!("node1/{}", nodes.node_address(1)), "{describe}");
     assert_eq!(value(&describe, "Status:"), "Running");
