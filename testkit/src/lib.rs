@@ -10,21 +10,12 @@ mod etcd;
 mod flock;
 mod machine;
 mod poll;
+mod ports;
 
 pub use cidr::{lease_cluster_cidr, CidrLease};
 pub use docker::{shared_dockerd, static_images_dir, TestDocker};
 pub use etcd::TestEtcd;
 pub use machine::machine_description;
 pub use poll::eventually;
+pub use ports::free_port;
 
-/// A loopback TCP port that was free a moment ago.
-///
-/// The port is found by binding port 0 and releasing it, so another process
-/// may in principle take it before the caller binds it; servers under test
-/// should rather be handed an already bound listener.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("binding an ephemeral loopback port")
-}

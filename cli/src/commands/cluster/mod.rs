@@ -71,15 +71,17 @@ async fn up(ctx: &Context, args: components::UpArgs) -> anyhow::Result<()> {
 async fn wait_healthy(component: &Component, dir: &std::path::Path) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if health::check(&component.health_url).await.is_ok() {
-            return Ok(());
-        }
+        // Alive first: a component that could not bind its port exits, and
+        // whatever holds that port may well answer the health check.
         if process::running(dir, &component.name).is_none() {
             anyhow::bail!(
                 "{} exited during start-up; see {}",
                 component.name,
                 process::log_path(dir, &component.name).display()
             );
+        }
+        if health::check(&component.health_url).await.is_ok() {
+            return Ok(());
         }
         if Instant::now() > deadline {
             anyhow::bail!(
