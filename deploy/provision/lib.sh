@@ -28,6 +28,47 @@ need_value() {
   [ $# -ge 2 ] && [ -n "$2" ] && [[ "$2" != --* ]] || die "$1 needs a value (see $PROG --help)"
 }
 
+# What the script fills in before it calls parse_options: the variable each
+# option sets, the options without a value (with the variable=value each one
+# sets), and the options whose value may be empty (with the hint given when the
+# value is missing).
+declare -A OPTION_VARIABLES=() SWITCH_OPTIONS=() OPTIONS_MAY_BE_EMPTY=()
+
+# parse_options ARG...: the command line, --flag=VALUE read as --flag VALUE;
+# -h/--help (the script's usage) and --root are the same for every script.
+parse_options() {
+  local arg assignment
+  while [ $# -gt 0 ]; do
+    arg=$1
+    if [[ $arg == --*=* ]]; then
+      set -- "${arg%%=*}" "${arg#*=}" "${@:2}"
+      arg=$1
+    fi
+    if [ "$arg" = -h ] || [ "$arg" = --help ]; then
+      usage
+      exit 0
+    elif [ "$arg" = --root ]; then
+      need_value "$@"
+      set_root "$2"
+      shift 2
+    elif [ -n "$arg" ] && [ -n "${SWITCH_OPTIONS[$arg]+set}" ]; then
+      assignment=${SWITCH_OPTIONS[$arg]}
+      printf -v "${assignment%%=*}" '%s' "${assignment#*=}"
+      shift
+    elif [ -n "$arg" ] && [ -n "${OPTION_VARIABLES[$arg]+set}" ]; then
+      if [ -n "${OPTIONS_MAY_BE_EMPTY[$arg]+set}" ]; then
+        [ $# -ge 2 ] || die "$arg needs ${OPTIONS_MAY_BE_EMPTY[$arg]} (see $PROG --help)"
+      else
+        need_value "$@"
+      fi
+      printf -v "${OPTION_VARIABLES[$arg]}" '%s' "$2"
+      shift 2
+    else
+      die "unknown argument $arg (see $PROG --help)"
+    fi
+  done
+}
+
 set_root() {
   local dir=$1
   mkdir -p -- "$dir" 2>/dev/null || die "--root $dir: cannot create that directory"

@@ -44,27 +44,18 @@ grace_period=40
 eviction_timeout=300
 token_file=""
 
-while [ $# -gt 0 ]; do
-  arg=$1
-  if [[ $arg == --*=* ]]; then
-    set -- "${arg%%=*}" "${arg#*=}" "${@:2}"
-    arg=$1
-  fi
-  case $arg in
-    -h | --help) usage; exit 0 ;;
-    --root) need_value "$@"; set_root "$2"; shift 2 ;;
-    --bin-dir) need_value "$@"; bin_dir=$2; shift 2 ;;
-    --apiserver-listen) need_value "$@"; apiserver_listen=$2; shift 2 ;;
-    --service-cluster-ip-range) need_value "$@"; service_range=$2; shift 2 ;;
-    --service-node-port-range) need_value "$@"; node_port_range=$2; shift 2 ;;
-    --cluster-cidr) need_value "$@"; cluster_cidr=$2; shift 2 ;;
-    --load-balancer-ip-range) need_value "$@"; lb_range=$2; shift 2 ;;
-    --node-monitor-grace-period) need_value "$@"; grace_period=$2; shift 2 ;;
-    --pod-eviction-timeout) need_value "$@"; eviction_timeout=$2; shift 2 ;;
-    --token-file) need_value "$@"; token_file=$2; shift 2 ;;
-    *) die "unknown argument $arg (see $PROG --help)" ;;
-  esac
-done
+OPTION_VARIABLES=(
+  [--bin-dir]=bin_dir
+  [--apiserver-listen]=apiserver_listen
+  [--service-cluster-ip-range]=service_range
+  [--service-node-port-range]=node_port_range
+  [--cluster-cidr]=cluster_cidr
+  [--load-balancer-ip-range]=lb_range
+  [--node-monitor-grace-period]=grace_period
+  [--pod-eviction-timeout]=eviction_timeout
+  [--token-file]=token_file
+)
+parse_options "$@"
 
 require_real_root
 check_program_dir --bin-dir "$bin_dir" rk-apiserver rk-scheduler rk-controller-manager

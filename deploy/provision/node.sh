@@ -51,31 +51,21 @@ cluster_cidr=10.244.0.0/16
 pod_routes=yes
 token_file=""
 
-while [ $# -gt 0 ]; do
-  arg=$1
-  if [[ $arg == --*=* ]]; then
-    set -- "${arg%%=*}" "${arg#*=}" "${@:2}"
-    arg=$1
-  fi
-  case $arg in
-    -h | --help) usage; exit 0 ;;
-    --root) need_value "$@"; set_root "$2"; shift 2 ;;
-    --bin-dir) need_value "$@"; bin_dir=$2; shift 2 ;;
-    --image-dir) need_value "$@"; image_dir=$2; shift 2 ;;
-    --server) need_value "$@"; server=$2; shift 2 ;;
-    --node-name) need_value "$@"; node_name=$2; shift 2 ;;
-    --node-ip) need_value "$@"; node_ip=$2; shift 2 ;;
-    --node-labels)
-      # An empty value is allowed: no labels.
-      [ $# -ge 2 ] || die "--node-labels needs a value like disktype=ssd (see $PROG --help)"
-      node_labels=$2; shift 2 ;;
-    --service-cluster-ip-range) need_value "$@"; service_range=$2; shift 2 ;;
-    --cluster-cidr) need_value "$@"; cluster_cidr=$2; shift 2 ;;
-    --no-pod-routes) pod_routes=no; shift ;;
-    --token-file) need_value "$@"; token_file=$2; shift 2 ;;
-    *) die "unknown argument $arg (see $PROG --help)" ;;
-  esac
-done
+OPTION_VARIABLES=(
+  [--bin-dir]=bin_dir
+  [--image-dir]=image_dir
+  [--server]=server
+  [--node-name]=node_name
+  [--node-ip]=node_ip
+  [--node-labels]=node_labels
+  [--service-cluster-ip-range]=service_range
+  [--cluster-cidr]=cluster_cidr
+  [--token-file]=token_file
+)
+# An empty --node-labels is allowed: no labels.
+OPTIONS_MAY_BE_EMPTY=([--node-labels]="a value like disktype=ssd")
+SWITCH_OPTIONS=([--no-pod-routes]=pod_routes=no)
+parse_options "$@"
 
 require_real_root
 check_program_dir --bin-dir "$bin_dir" rk-kubelet rk-proxy
