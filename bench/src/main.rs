@@ -20,7 +20,7 @@ use anyhow::{bail, Context};
 use apiserver_process::{ApiServer, Memory};
 use clap::{Parser, ValueEnum};
 use report::{RunInfo, Section};
-use rk_bench::sections::benchmarks_md;
+use rk_bench::sections::{self, PrintedSections, WriteFlag};
 // The modules reach the shared latency summaries as `crate::stats`.
 use rk_bench::stats;
 use std::time::Duration;
@@ -46,9 +46,8 @@ struct Args {
     /// Run one benchmark only (BENCHMARKS.md is then left alone: its tables come from one full run).
     #[arg(long, value_enum)]
     only: Option<Part>,
-    /// Print the results without writing BENCHMARKS.md.
-    #[arg(long)]
-    no_write: bool,
+    #[command(flatten)]
+    write: WriteFlag,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -66,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
         bail!("--creates, --watchers, --watch-pods and --list-pods must be at least 1");
     }
     let run = RunInfo::collect(&apiserver_process::binary_path()?);
-    println!("rk-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
+    println!("{}", run.banner("rk-bench"));
 
     let etcd = rk_testkit::TestEtcd::start().await.context("starting etcd")?;
     let api = ApiServer::start(&etcd.endpoint()).await?;
@@ -78,13 +77,8 @@ async fn main() -> anyhow::Result<()> {
     let sections = result?;
 
     println!("{}", report::goals_table(&sections));
-    if args.no_write || args.only.is_some() {
-        println!("BENCHMARKS.md not updated ({}).", if args.no_write { "--no-write" } else { "partial run: --only" });
-        return Ok(());
-    }
-    let path = benchmarks_md();
-    report::write(&path, &report::render(&run, &sections))?;
-    println!("Wrote {}", path.display());
+    let skip = args.write.skip_reason(args.only.is_some());
+    sections::record(&report::MARKERS, &report::render(&run, &sections), skip)?;
     Ok(())
 }
 
@@ -97,24 +91,20 @@ async fn measure(
     processes: &cpu::Processes,
 ) -> anyhow::Result<Vec<Section>> {
     let wanted = |part: Part| args.only.is_none_or(|only| only == part);
-    let mut sections = Vec::new();
-    let mut done = |section: Section| {
-        println!("{}", section.markdown);
-        sections.push(section);
-    };
+    let mut sections = PrintedSections::default();
     if wanted(Part::Create) {
-        done(create::run(&api.address, etcd, args.creates, processes).await?);
+        sections.push(create::run(&api.address, etcd, args.creates, processes).await?);
     }
     if wanted(Part::Watch) {
-        done(watch::run(&api.address, etcd, args.watchers, args.watch_pods, processes).await?);
+        sections.push(watch::run(&api.address, etcd, args.watchers, args.watch_pods, processes).await?);
     }
     if wanted(Part::List) {
-        done(list::run(&api.address, etcd, args.list_pods).await?);
+        sections.push(list::run(&api.address, etcd, args.list_pods).await?);
     } else if wanted(Part::Memory) {
         list::populate(&api.address, args.list_pods).await?;
     }
     if wanted(Part::Memory) {
-        done(memory::run(api, idle, args.list_pods).await?);
+        sections.push(memory::run(api, idle, args.list_pods).await?);
     }
-    Ok(sections)
+    Ok(sections.into_vec())
 }

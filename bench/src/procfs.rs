@@ -1,5 +1,5 @@
 //! A process's resident memory and CPU time, read from `/proc/<pid>/status`
-//! and `/proc/<pid>/stat`.
+//! and `/proc/<pid>/stat`, and the machine's load average.
 
 use std::io::{Error, ErrorKind};
 use std::time::Duration;
@@ -61,6 +61,14 @@ impl Stat {
         let ticks = field(11)? + field(12)?;
         Ok(Stat { name, parent: field(1)? as u32, cpu: Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND) })
     }
+}
+
+/// The 1-minute load average (NaN when unreadable): how busy other work kept the shared CPUs.
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
 }
 
 fn malformed(pid: u32, what: &str) -> Error {

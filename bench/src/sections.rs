@@ -39,6 +39,11 @@ impl RunInfo {
         }
     }
 
+    /// What a benchmark prints first: `program` and the date, the machine, the build and the command.
+    pub fn banner(&self, program: &str) -> String {
+        format!("{program} on {}\n{}\n{}\n$ {}\n", self.date, self.machine, self.build, self.command)
+    }
+
     /// The date, machine, build and command as a markdown list.
     pub fn markdown(&self) -> String {
         format!(
@@ -73,6 +78,16 @@ pub fn goals_table(sections: &[Section]) -> String {
     out
 }
 
+/// The goals table of `sections`, then each section after a blank line.
+pub fn goals_and_sections(sections: &[Section]) -> String {
+    let mut out = goals_table(sections);
+    for section in sections {
+        out.push('\n');
+        out.push_str(&section.markdown);
+    }
+    out
+}
+
 /// `text` made fit for a table cell: one line, no pipes, at most 160
 /// characters. Errors nest their cause last, so the end is what is kept.
 pub fn cell(text: &str) -> String {
@@ -85,7 +100,7 @@ pub fn cell(text: &str) -> String {
 }
 
 /// BENCHMARKS.md at the workspace root.
-pub fn benchmarks_md() -> PathBuf {
+fn benchmarks_md() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is inside the workspace").join("BENCHMARKS.md")
 }
 
@@ -95,10 +110,68 @@ pub struct Markers {
     pub end: &'static str,
 }
 
+impl Markers {
+    /// A benchmark's part of BENCHMARKS.md: the heading `title`, then `body`, between the markers.
+    pub fn around(&self, title: &str, body: &str) -> String {
+        format!("{}\n## {title}\n\n{body}{}\n", self.start, self.end)
+    }
+}
+
+/// The flag every benchmark has (`#[command(flatten)]`).
+#[derive(clap::Args, Debug)]
+pub struct WriteFlag {
+    /// Print the results without writing BENCHMARKS.md.
+    #[arg(long)]
+    pub no_write: bool,
+}
+
+impl WriteFlag {
+    /// Why the run leaves BENCHMARKS.md alone, if it does: `--no-write`, or
+    /// `--only` (the file's tables come from one full run).
+    pub fn skip_reason(&self, only: bool) -> Option<&'static str> {
+        if self.no_write {
+            Some("--no-write")
+        } else if only {
+            Some("partial run: --only")
+        } else {
+            None
+        }
+    }
+}
+
+/// A run's sections so far, each printed when it is added so that a long
+/// run shows its tables as it goes.
+#[derive(Default)]
+pub struct PrintedSections(Vec<Section>);
+
+impl PrintedSections {
+    pub fn push(&mut self, section: Section) {
+        println!("{}", section.markdown);
+        self.0.push(section);
+    }
+
+    pub fn into_vec(self) -> Vec<Section> {
+        self.0
+    }
+}
+
+/// Writes `section` (made by [`Markers::around`]) into BENCHMARKS.md, or
+/// says why not when there is a `skip` reason.
+pub fn record(markers: &Markers, section: &str, skip: Option<&str>) -> std::io::Result<()> {
+    if let Some(reason) = skip {
+        println!("BENCHMARKS.md not updated ({reason}).");
+        return Ok(());
+    }
+    let path = benchmarks_md();
+    write(&path, markers, section)?;
+    println!("Wrote {}", path.display());
+    Ok(())
+}
+
 /// Replaces the part of `path` between `markers` with `section` (which
 /// holds the markers; appended when the file has none, the file created
 /// when missing), leaving everything else as it was.
-pub fn write(path: &Path, markers: &Markers, section: &str) -> std::io::Result<()> {
+fn write(path: &Path, markers: &Markers, section: &str) -> std::io::Result<()> {
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {

@@ -14,7 +14,8 @@ mod plain_copy;
 
 use anyhow::bail;
 use clap::Parser;
-use rk_bench::sections::{self, Goal, Markers, RunInfo, Section};
+use rk_bench::procfs::load_average;
+use rk_bench::sections::{self, Goal, Markers, RunInfo, Section, WriteFlag};
 use std::time::Duration;
 
 const MARKERS: Markers = Markers { start: "<!-- rk-dataset-bench:start -->", end: "<!-- rk-dataset-bench:end -->" };
@@ -40,9 +41,8 @@ struct Args {
     /// Where the two nodes' data goes (a directory on the disk to measure).
     #[arg(long, default_value = "/var/tmp")]
     work_dir: std::path::PathBuf,
-    /// Print the results without writing BENCHMARKS.md.
-    #[arg(long)]
-    no_write: bool,
+    #[command(flatten)]
+    write: WriteFlag,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,7 +51,7 @@ fn main() -> anyhow::Result<()> {
         bail!("--size-mib, --files and --runs must be at least 1, and --size-mib a multiple of --files");
     }
     let run = RunInfo::collect(&std::env::current_exe()?);
-    println!("rk-dataset-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
+    println!("{}", run.banner("rk-dataset-bench"));
     let pair = network::Pair::create()?;
     let work = tempfile::Builder::new().prefix("rk-dataset-bench-").tempdir_in(&args.work_dir)?;
     let source = work.path().join("node-a");
@@ -73,31 +73,16 @@ fn main() -> anyhow::Result<()> {
     }
     let load = [load_before, load_average()];
     let parts = vec![section(&args, &dataset, rewrites, &moves, &copies, load)];
-    let section = format!(
-        "{}\n## rk-dataset-bench\n\n{}\n{}\n{}\n{}\n",
-        MARKERS.start,
-        run.markdown(),
-        sections::goals_table(&parts),
-        parts[0].markdown,
-        MARKERS.end
-    );
+    let body = format!("{}\n{}\n", run.markdown(), sections::goals_and_sections(&parts));
+    let section = MARKERS.around("rk-dataset-bench", &body);
     println!("{section}");
-    if !args.no_write {
-        sections::write(&sections::benchmarks_md(), &MARKERS, &section)?;
-        println!("wrote {}", sections::benchmarks_md().display());
-    }
+    sections::record(&MARKERS, &section, args.write.skip_reason(false))?;
     Ok(())
 }
 
 fn median<T: PartialOrd + Copy>(mut values: Vec<T>) -> T {
     values.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     values[values.len() / 2]
-}
-
-/// The 1-minute load average: how busy the shared CPUs were with other work.
-fn load_average() -> f64 {
-    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    loadavg.split_whitespace().next().and_then(|load| load.parse().ok()).unwrap_or(f64::NAN)
 }
 
 fn secs(duration: Duration) -> String {

@@ -4,10 +4,10 @@
 //! node's containers and network and the bench's own, then runs `cluster down`.
 
 use anyhow::{bail, Context};
-use rk_bench::progress;
+use rk_bench::{progress, release};
 use rk_client::Client;
 use rk_testkit::free_port;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -65,24 +65,11 @@ impl Cluster {
     async fn up(&mut self, extra: &[String]) -> anyhow::Result<()> {
         let api_port = free_port();
         self.server = format!("127.0.0.1:{api_port}");
-        let mut args = vec![
-            "cluster".to_string(),
-            "up".to_string(),
-            format!("--etcd-port={}", free_port()),
-            format!("--etcd-peer-port={}", free_port()),
-            format!("--apiserver-port={api_port}"),
-            format!("--apiserver-health-port={}", free_port()),
-            format!("--scheduler-health-port={}", free_port()),
-            format!("--controller-manager-health-port={}", free_port()),
-        ];
-        args.extend(extra.iter().cloned());
         let spinner = progress::spinner("rkctl cluster up");
-        let output = tokio::process::Command::new(binary("rkctl")?)
-            .arg("--state-dir")
-            .arg(self.dir.path())
-            .args(&args)
-            .env_remove("RK_SERVER")
-            .env_remove("RK_STATE_DIR")
+        let output = release::rkctl(self.dir.path())?
+            .args(["cluster", "up"])
+            .args(release::control_plane_ports(api_port))
+            .args(extra)
             .output()
             .await
             .context("running rkctl cluster up")?;
@@ -151,9 +138,7 @@ impl Drop for Cluster {
             stop(pid);
         }
         self.remove_containers();
-        if let Ok(rkctl) = binary("rkctl") {
-            let _ = Command::new(rkctl).arg("--state-dir").arg(dir).args(["cluster", "down"]).output();
-        }
+        release::cluster_down(dir);
     }
 }
 
@@ -180,15 +165,4 @@ pub fn stop(pid: u32) {
 fn is_zombie(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
-}
-
-/// One of rk's release programs, next to this bench in `target/release`:
-/// the bench must measure that build and no other.
-pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("locating rk-kubelet-bench's executable")?;
-    let path = exe.with_file_name(name);
-    if !path.is_file() {
-        bail!("{} not found: build the release binaries first: cargo build --release --bins", path.display());
-    }
-    Ok(path)
 }

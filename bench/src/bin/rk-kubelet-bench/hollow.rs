@@ -8,7 +8,7 @@ use crate::objects::{self, NAMESPACE};
 use crate::pod_watch::PodWatch;
 use anyhow::{bail, Context};
 use rk_bench::procfs::{Memory, Stat};
-use rk_bench::progress;
+use rk_bench::{progress, release};
 use rk_bench::sections::{Goal, Section};
 use rk_client::Client;
 use rk_proto::v1::{ListOptions, Node};
@@ -61,7 +61,7 @@ fn cluster_cidr(nodes: usize) -> anyhow::Result<String> {
 fn start(cluster: &Cluster, nodes: usize) -> anyhow::Result<tokio::process::Child> {
     let log = std::fs::File::create(cluster.state_dir().join("logs/hollow-kubelet.log"))
         .context("creating the hollow kubelet's log")?;
-    tokio::process::Command::new(cluster::binary("rk-kubelet")?)
+    tokio::process::Command::new(release::binary("rk-kubelet")?)
         .arg(format!("--server={}", cluster.server))
         .arg(format!("--hollow-nodes={nodes}"))
         .arg("--runtime=fake")

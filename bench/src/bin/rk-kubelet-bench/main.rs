@@ -18,7 +18,8 @@ mod resources;
 use anyhow::bail;
 use clap::{Parser, ValueEnum};
 use node::NodeBench;
-use rk_bench::sections::{self, Markers, RunInfo, Section};
+use rk_bench::release;
+use rk_bench::sections::{self, Markers, PrintedSections, RunInfo, Section, WriteFlag};
 use std::time::Duration;
 
 const MARKERS: Markers = Markers { start: "<!-- rk-kubelet-bench:start -->", end: "<!-- rk-kubelet-bench:end -->" };
@@ -53,9 +54,8 @@ struct Args {
     /// Run one part only (BENCHMARKS.md is then left alone: its tables come from one full run).
     #[arg(long, value_enum)]
     only: Option<Part>,
-    /// Print the results without writing BENCHMARKS.md.
-    #[arg(long)]
-    no_write: bool,
+    #[command(flatten)]
+    write: WriteFlag,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -72,9 +72,9 @@ async fn main() -> anyhow::Result<()> {
     if [args.pods, args.replicas, args.deletions, args.hollow_nodes].contains(&0) || args.cpu_window == 0 {
         bail!("--pods, --replicas, --deletions, --hollow-nodes and --cpu-window must be at least 1");
     }
-    let run = RunInfo::collect(&cluster::binary("rk-kubelet")?);
-    cluster::binary("rkctl")?;
-    println!("rk-kubelet-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
+    let run = RunInfo::collect(&release::binary("rk-kubelet")?);
+    release::binary("rkctl")?;
+    println!("{}", run.banner("rk-kubelet-bench"));
 
     // On Ctrl-C the measurement is dropped, and with it the clusters, which tear themselves down.
     let sections = tokio::select! {
@@ -82,24 +82,15 @@ async fn main() -> anyhow::Result<()> {
         _ = tokio::signal::ctrl_c() => bail!("interrupted; the clusters were torn down"),
     };
     println!("{}", sections::goals_table(&sections));
-    if args.no_write || args.only.is_some() {
-        println!("BENCHMARKS.md not updated ({}).", if args.no_write { "--no-write" } else { "partial run: --only" });
-        return Ok(());
-    }
-    let path = sections::benchmarks_md();
-    sections::write(&path, &MARKERS, &render(&run, &args, &sections))?;
-    println!("Wrote {}", path.display());
+    let skip = args.write.skip_reason(args.only.is_some());
+    sections::record(&MARKERS, &render(&run, &args, &sections), skip)?;
     Ok(())
 }
 
 /// Runs the selected parts, printing each table as it is done.
 async fn measure(args: &Args) -> anyhow::Result<Vec<Section>> {
     let wanted = |part: Part| args.only.is_none_or(|only| only == part);
-    let mut sections = Vec::new();
-    let mut done = |section: Section| {
-        println!("{}", section.markdown);
-        sections.push(section);
-    };
+    let mut sections = PrintedSections::default();
     let window = Duration::from_secs(args.cpu_window);
     if wanted(Part::PodStart) || wanted(Part::Replacement) || wanted(Part::Resources) {
         let bench = NodeBench::start(args.docker_host.as_deref()).await?;
@@ -109,20 +100,20 @@ async fn measure(args: &Args) -> anyhow::Result<Vec<Section>> {
             false => None,
         };
         if wanted(Part::PodStart) {
-            done(pod_start::run(&bench, args.pods).await?);
+            sections.push(pod_start::run(&bench, args.pods).await?);
         }
         if let Some(idle) = idle {
             let loaded = resources::with_pods(&bench, args.pods, window).await?;
-            done(resources::section(&idle, &loaded, args.pods, window));
+            sections.push(resources::section(&idle, &loaded, args.pods, window));
         }
         if wanted(Part::Replacement) {
-            done(replacement::run(&bench, args.replicas, args.deletions).await?);
+            sections.push(replacement::run(&bench, args.replicas, args.deletions).await?);
         }
     }
     if wanted(Part::Hollow) {
-        done(hollow::run(args.hollow_nodes, args.hollow_pods_per_node, window).await?);
+        sections.push(hollow::run(args.hollow_nodes, args.hollow_pods_per_node, window).await?);
     }
-    Ok(sections)
+    Ok(sections.into_vec())
 }
 
 /// The whole kubelet section, markers included.
@@ -131,9 +122,8 @@ fn render(run: &RunInfo, args: &Args, sections: &[Section]) -> String {
         Some(host) => format!("the dockerd at `{host}`"),
         None => "a dockerd of the cluster's own (overlay2, data in the state directory)".to_string(),
     };
-    let mut out = format!(
-        "{}\n## rk-kubelet\n\n\
-         `rk-kubelet-bench` runs `rkctl cluster up` with the release binaries in a temporary state directory on \
+    let intro = format!(
+        "`rk-kubelet-bench` runs `rkctl cluster up` with the release binaries in a temporary state directory on \
          free loopback ports: etcd, rk-apiserver, rk-scheduler, rk-controller-manager and one node (rk-kubelet \
          with its default flags on {docker}, pods on a bridge network in a pod CIDR of the bench's own). It \
          drives the cluster with `rk-client` and Docker with `bollard`, and tears everything down at the end \
@@ -141,16 +131,8 @@ fn render(run: &RunInfo, args: &Args, sections: &[Section]) -> String {
          Reproduce: `cargo build --release --bins && scripts/build-images && target/release/rk-kubelet-bench` \
          (flags: `--pods N`, `--replicas N`, `--deletions N`, `--cpu-window SECONDS`, `--hollow-nodes N`, \
          `--hollow-pods-per-node N`, `--docker-host unix:///…`, \
-         `--only pod-start|replacement|resources|hollow`, `--no-write`).\n\n{}\n",
-        MARKERS.start,
-        run.markdown()
+         `--only pod-start|replacement|resources|hollow`, `--no-write`)."
     );
-    out.push_str(&sections::goals_table(sections));
-    for section in sections {
-        out.push('\n');
-        out.push_str(&section.markdown);
-    }
-    out.push_str(MARKERS.end);
-    out.push('\n');
-    out
+    let body = format!("{intro}\n\n{}\n{}", run.markdown(), sections::goals_and_sections(sections));
+    MARKERS.around("rk-kubelet", &body)
 }

@@ -11,7 +11,7 @@ mod sync;
 use anyhow::bail;
 use clap::Parser;
 use mode::Mode;
-use rk_bench::sections::{self, Markers, RunInfo, Section};
+use rk_bench::sections::{self, Markers, RunInfo, Section, WriteFlag};
 use rk_proxy::applier::Backend;
 use std::time::Duration;
 
@@ -48,9 +48,8 @@ struct Args {
     /// Modes to measure: nftables, iptables (the system's iptables-nft), iptables-legacy.
     #[arg(long, value_delimiter = ',', value_parser = Mode::parse, default_value = "nftables,iptables,iptables-legacy")]
     modes: Vec<Mode>,
-    /// Print the results without writing BENCHMARKS.md.
-    #[arg(long)]
-    no_write: bool,
+    #[command(flatten)]
+    write: WriteFlag,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,7 +60,7 @@ fn main() -> anyhow::Result<()> {
     }
     let run = RunInfo::collect(&std::env::current_exe()?);
     let load_at_start = load_average();
-    println!("rk-proxy-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
+    println!("{}", run.banner("rk-proxy-bench"));
     let largest = args.services.iter().copied().max().unwrap_or_default();
     let mut results = Vec::new();
     for mode in Mode::ALL.into_iter().filter(|m| args.modes.contains(m)) {
@@ -80,24 +79,15 @@ fn main() -> anyhow::Result<()> {
         data.push(datapath::measure(mode, args.requests, args.threads, Duration::from_secs(args.window))?);
     }
     let parts: Vec<Section> = vec![sync::section(&results), datapath::section(&data, args.threads)];
-    let body: String = parts.iter().map(|s| s.markdown.clone() + "\n").collect();
     let load = format!(
         "- Load average (1, 5, 15 min) at start: {load_at_start}; at the end: {} (the bench alone keeps \
          about one CPU busy; more is other work on the machine)\n",
         load_average()
     );
-    let section = format!(
-        "{}\n## rk-proxy-bench\n\n{}{load}\n{}\n{body}{}\n",
-        MARKERS.start,
-        run.markdown(),
-        sections::goals_table(&parts),
-        MARKERS.end
-    );
+    let body = format!("{}{load}\n{}\n", run.markdown(), sections::goals_and_sections(&parts));
+    let section = MARKERS.around("rk-proxy-bench", &body);
     println!("{section}");
-    if !args.no_write {
-        sections::write(&sections::benchmarks_md(), &MARKERS, &section)?;
-        println!("wrote {}", sections::benchmarks_md().display());
-    }
+    sections::record(&MARKERS, &section, args.write.skip_reason(false))?;
     Ok(())
 }
 

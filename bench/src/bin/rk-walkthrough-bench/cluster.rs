@@ -5,10 +5,9 @@
 //! and runs `rkctl cluster down`.
 
 use anyhow::{bail, Context};
-use rk_bench::progress;
+use rk_bench::{progress, release};
 use rk_client::Client;
 use rk_testkit::{free_port, lease_cluster_cidr, CidrLease};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use tokio::io::AsyncWriteExt;
 
@@ -29,7 +28,7 @@ impl Cluster {
         let leases = [lease_cluster_cidr(), lease_cluster_cidr(), lease_cluster_cidr()];
         let api_port = free_port();
         let mut cluster = Cluster { dir, server: format!("127.0.0.1:{api_port}"), leases, id: String::new() };
-        let args = [
+        let mut args = vec![
             "cluster".to_string(),
             "up".to_string(),
             "--nodes=2".to_string(),
@@ -42,16 +41,11 @@ impl Cluster {
             format!("--cluster-cidr={}", cluster.leases[0].cidr()),
             format!("--node-subnet={}", cluster.leases[1].subnet(0)),
             format!("--load-balancer-ip-range={}", cluster.load_balancer_range()),
-            format!("--etcd-port={}", free_port()),
-            format!("--etcd-peer-port={}", free_port()),
-            format!("--apiserver-port={api_port}"),
-            format!("--apiserver-health-port={}", free_port()),
-            format!("--scheduler-health-port={}", free_port()),
-            format!("--controller-manager-health-port={}", free_port()),
             format!("--kubelet-port={}", free_port()),
             format!("--kubelet-health-port={}", free_port()),
             format!("--proxy-health-port={}", free_port()),
         ];
+        args.extend(release::control_plane_ports(api_port));
         let spinner = progress::spinner("rkctl cluster up --nodes 2");
         let up = cluster.rkctl(&args.iter().map(String::as_str).collect::<Vec<_>>(), None).await;
         spinner.finish_and_clear();
@@ -62,12 +56,8 @@ impl Cluster {
 
     /// Runs rkctl against the cluster (with `stdin` when given); its stdout, or an error with its output.
     pub async fn rkctl(&self, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
-        let mut child = tokio::process::Command::new(binary("rkctl")?)
-            .arg("--state-dir")
-            .arg(self.dir.path())
+        let mut child = release::rkctl(self.dir.path())?
             .args(args)
-            .env_remove("RK_SERVER")
-            .env_remove("RK_STATE_DIR")
             .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -137,9 +127,7 @@ impl Drop for Cluster {
         if !self.id.is_empty() {
             let _ = self.set_link(2, true);
         }
-        if let Ok(rkctl) = binary("rkctl") {
-            let _ = Command::new(rkctl).arg("--state-dir").arg(self.dir.path()).args(["cluster", "down"]).output();
-        }
+        release::cluster_down(self.dir.path());
     }
 }
 
@@ -152,14 +140,4 @@ fn bridge_id(gateway: &str) -> anyhow::Result<String> {
         Some(id) if !id.is_empty() => Ok(id.to_string()),
         _ => bail!("no rk bridge holds {gateway}: {listing:?}"),
     }
-}
-
-/// One of rk's release programs, next to this bench in `target/release`.
-pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("locating rk-walkthrough-bench's executable")?;
-    let path = exe.with_file_name(name);
-    if !path.is_file() {
-        bail!("{} not found: build the release binaries first: cargo build --release --bins", path.display());
-    }
-    Ok(path)
 }

@@ -20,8 +20,9 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use cluster::Cluster;
 use docker::NodeDocker;
-use rk_bench::progress;
-use rk_bench::sections::{self, Markers, RunInfo};
+use rk_bench::procfs::load_average;
+use rk_bench::{progress, release};
+use rk_bench::sections::{self, Markers, RunInfo, WriteFlag};
 use std::time::Duration;
 use table::Row;
 use walkthrough::{Walkthrough, ALL, GUESTBOOK};
@@ -44,9 +45,8 @@ struct Args {
     /// --pod-eviction-timeout of the cluster, seconds.
     #[arg(long, default_value_t = 10)]
     eviction: u64,
-    /// Print the results without writing BENCHMARKS.md.
-    #[arg(long)]
-    no_write: bool,
+    #[command(flatten)]
+    write: WriteFlag,
 }
 
 #[tokio::main]
@@ -55,8 +55,8 @@ async fn main() -> anyhow::Result<()> {
     if args.runs == 0 {
         bail!("--runs must be at least 1");
     }
-    let run = RunInfo::collect(&cluster::binary("rkctl")?);
-    println!("rk-walkthrough-bench on {}\n{}\n{}\n$ {}\n", run.date, run.machine, run.build, run.command);
+    let run = RunInfo::collect(&release::binary("rkctl")?);
+    println!("{}", run.banner("rk-walkthrough-bench"));
     let load_before = load_average();
     // On Ctrl-C the measurement is dropped, and with it the cluster, which tears itself down.
     let rows = tokio::select! {
@@ -71,13 +71,8 @@ async fn main() -> anyhow::Result<()> {
     );
     let section = table::section(&rows, &load);
     println!("{}", section.markdown);
-    if args.no_write {
-        println!("BENCHMARKS.md not updated (--no-write).");
-        return Ok(());
-    }
-    let path = sections::benchmarks_md();
-    sections::write(&path, &MARKERS, &render(&run, &args, &section.markdown))?;
-    println!("Wrote {}", path.display());
+    let skip = args.write.skip_reason(false);
+    sections::record(&MARKERS, &render(&run, &args, &section.markdown), skip)?;
     Ok(())
 }
 
@@ -162,9 +157,8 @@ struct Planned {
 
 /// The whole section, markers included.
 fn render(run: &RunInfo, args: &Args, table: &str) -> String {
-    format!(
-        "{}\n## rk-walkthrough-bench\n\n\
-         `rk-walkthrough-bench` runs `rkctl cluster up --nodes 2 --node-labels node1:disktype=spinning \
+    let intro = format!(
+        "`rk-walkthrough-bench` runs `rkctl cluster up --nodes 2 --node-labels node1:disktype=spinning \
          --node-labels node2:disktype=ssd --node-monitor-grace-period={} --pod-eviction-timeout={}` (kubelet \
          heartbeats every 2 s) with the release binaries in a temporary state directory, on free ports and \
          leased pod, node and LoadBalancer ranges, and tears it down at the end (also on a failure or Ctrl-C). \
@@ -185,21 +179,11 @@ fn render(run: &RunInfo, args: &Args, table: &str) -> String {
          seen plus the eviction timeout. Medians and p99 (nearest rank: with {} runs, the slowest) over {} runs \
          each.\n\n\
          Reproduce: `cargo build --release --bins && scripts/build-images && target/release/rk-walkthrough-bench` \
-         (flags: `--runs N`, `--grace SECONDS`, `--eviction SECONDS`, `--no-write`).\n\n{}\n{table}{}\n",
-        MARKERS.start,
+         (flags: `--runs N`, `--grace SECONDS`, `--eviction SECONDS`, `--no-write`).",
         args.grace,
         args.eviction,
         args.runs,
-        args.runs,
-        run.markdown(),
-        MARKERS.end
-    )
-}
-
-/// The 1-minute load average.
-fn load_average() -> f64 {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse().ok())
-        .unwrap_or(f64::NAN)
+        args.runs
+    );
+    MARKERS.around("rk-walkthrough-bench", &format!("{intro}\n\n{}\n{table}", run.markdown()))
 }
