@@ -9,9 +9,16 @@ pub fn init_logging() {
         .init();
 }
 
+/// A seconds flag given a negative, infinite or NaN value.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("--{flag} must be a non-negative number of seconds")]
+pub struct BadSeconds {
+    flag: String,
+}
+
 /// A flag given in (fractional) seconds, with an error naming the flag.
-pub fn seconds_flag(value: f64, flag: &str) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(value).map_err(|_| format!("--{flag} must be a non-negative number of seconds"))
+pub fn seconds_flag(value: f64, flag: &str) -> Result<Duration, BadSeconds> {
+    Duration::try_from_secs_f64(value).map_err(|_| BadSeconds { flag: flag.to_string() })
 }
 
 #[cfg(test)]
@@ -23,7 +30,7 @@ mod tests {
     fn seconds_accept_fractions_and_refuse_negative_values_by_flag_name() {
         assert_eq!(seconds_flag(0.5, "relist-period"), Ok(Duration::from_millis(500)));
         assert_eq!(
-            seconds_flag(-1.0, "relist-period").unwrap_err(),
+            seconds_flag(-1.0, "relist-period").unwrap_err().to_string(),
             "--relist-period must be a non-negative number of seconds"
         );
     }

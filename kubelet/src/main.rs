@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use rk_client::daemon::seconds_flag;
 use rk_client::Client;
 use rk_kubelet::config::KubeletConfig;
 use rk_kubelet::kubelet::Kubelet;
@@ -11,7 +12,6 @@ use rk_kubelet::runtime::ContainerRuntime;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(name = "rk-kubelet", version, about = "rk's node agent: runs the pods bound to this node on Docker")]
@@ -92,10 +92,6 @@ fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
         .collect()
 }
 
-fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
-    rk_client::daemon::seconds_flag(value, flag).map_err(anyhow::Error::msg)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     rk_client::daemon::init_logging();
@@ -166,14 +162,14 @@ fn kubelet_config(args: &Args, node_name: &str) -> anyhow::Result<KubeletConfig>
     config.node_labels = args.node_labels.clone();
     config.node_ip = args.node_ip.clone();
     config.max_pods = args.max_pods;
-    config.heartbeat_period = seconds(args.node_status_update_frequency, "node-status-update-frequency")?;
+    config.heartbeat_period = seconds_flag(args.node_status_update_frequency, "node-status-update-frequency")?;
     config.pod_network = args.pod_network.clone();
     config.pod_routes = args.pod_routes;
     config.cluster_cidr = args.cluster_cidr.clone();
     config.root_dir = args.root_dir.clone();
-    config.backoff_initial = seconds(args.backoff_initial, "backoff-initial")?;
-    config.backoff_max = seconds(args.backoff_max, "backoff-max")?;
-    config.relist_period = seconds(args.relist_period, "relist-period")?;
+    config.backoff_initial = seconds_flag(args.backoff_initial, "backoff-initial")?;
+    config.backoff_max = seconds_flag(args.backoff_max, "backoff-max")?;
+    config.relist_period = seconds_flag(args.relist_period, "relist-period")?;
     Ok(config)
 }
 

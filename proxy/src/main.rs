@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use rk_client::daemon::seconds_flag;
 use rk_client::{Client, Informer};
 use rk_proto::v1::{Endpoints, ListOptions, Service};
 use rk_proxy::applier::{Backend, Iptables};
@@ -17,7 +18,6 @@ use rk_proxy::rules::NodeConfig;
 use rk_proxy::sync_loop::SyncLoop;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::Notify;
 
 #[derive(Parser, Debug)]
@@ -81,10 +81,6 @@ fn parse_cidr(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
-    rk_client::daemon::seconds_flag(value, flag).map_err(anyhow::Error::msg)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     rk_client::daemon::init_logging();
@@ -117,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let (min_sync, full_sync) =
-        (seconds(args.min_sync_period, "min-sync-period")?, seconds(args.sync_period, "sync-period")?);
+        (seconds_flag(args.min_sync_period, "min-sync-period")?, seconds_flag(args.sync_period, "sync-period")?);
     let client = Client::connect(&args.server).await.with_context(|| format!("connecting to {}", args.server))?;
     let changed = Arc::new(Notify::new());
     let (on_service, on_endpoints) = (Arc::clone(&changed), Arc::clone(&changed));
