@@ -2,10 +2,11 @@
 //! the machine, the command and a summary of the goals, and is written into
 //! BENCHMARKS.md between markers so other benchmarks' sections survive.
 
-use rk_bench::sections::{goals_and_sections, Markers};
 pub use rk_bench::sections::{cell, goals_table, Goal, RunInfo, Section};
+use rk_bench::sections::{goals_and_sections, Markers};
 
-pub const MARKERS: Markers = Markers { start: "<!-- rk-bench:apiserver:start -->", end: "<!-- rk-bench:apiserver:end -->" };
+pub const MARKERS: Markers =
+    Markers { start: "<!-- rk-bench:apiserver:start -->", end: "<!-- rk-bench:apiserver:end -->" };
 
 /// The whole apiserver section, markers included.
 pub fn render(run: &RunInfo, sections: &[Section]) -> String {
