@@ -7,9 +7,9 @@
 
 mod common;
 
-use common::http::get;
+use common::http::get_until;
 use common::nodes::{example, TwoNodes};
-use common::tables::{columns as row, has_line, pods};
+use common::tables::{assert_wide_shows, columns as row, has_line, pods, rc_settles};
 use common::{address, eventually, text, Cluster};
 use rk_testkit::lease_cluster_cidr;
 use std::collections::BTreeMap;
@@ -19,21 +19,13 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// `GET /add?entry=...` until it answers 201 (at most 60 s): the pod that
-/// added it and how many entries that pod's cache holds now.
+/// `GET /add?entry=...` once it answers: the pod that added it and how many
+/// entries that pod's cache holds now.
 fn add(address: SocketAddr, entry: &str) -> (String, u64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match get(address, &format!("/add?entry={entry}")) {
-            Ok((201, body)) => {
-                let added = body.trim().strip_prefix("pod ").and_then(|rest| rest.split_once(" added entry "));
-                let (pod, n) = added.unwrap_or_else(|| panic!("an answer to /add: {body:?}"));
-                return (pod.to_string(), n.parse().unwrap());
-            }
-            answer => assert!(Instant::now() < deadline, "{address} never added an entry: {answer:?}"),
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let body = get_until(address, &format!("/add?entry={entry}"), 201);
+    let added = body.trim().strip_prefix("pod ").and_then(|rest| rest.split_once(" added entry "));
+    let (pod, n) = added.unwrap_or_else(|| panic!("an answer to /add: {body:?}"));
+    (pod.to_string(), n.parse().unwrap())
 }
 
 /// `rkctl exec -i -t POD -c CONTAINER -- sh` on a pseudo-terminal (`script`),
@@ -115,19 +107,10 @@ fn multi_container_pods_share_localhost_answer_on_a_load_balancer_ip_and_a_delet
     assert_eq!(before.len(), 3, "{before:?}");
 
     // Desired and actual state.
-    let rc = eventually(cluster, &["get", "rc"], "cached-guestbook 3/3/3", |t| {
-        t.lines()
-            .nth(1)
-            .is_some_and(|l| l.split_whitespace().take(4).collect::<Vec<_>>() == ["cached-guestbook", "3", "3", "3"])
-    });
-    assert_eq!(
-        rc.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(),
-        ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
-    );
-    for (name, [node, ip, _, restarts]) in &before {
-        let row = row(&wide, name);
-        assert_eq!((&row["NODE"], &row["IP"], &row["RESTARTS"]), (node, ip, restarts), "{name} in\n{wide}");
-        assert_eq!((row["READY"].as_str(), restarts.as_str()), ("2/2", "0"), "{name} in\n{wide}");
+    rc_settles(cluster, "cached-guestbook", 3);
+    assert_wide_shows(&wide, &before);
+    for (name, [.., restarts]) in &before {
+        assert_eq!((row(&wide, name)["READY"].as_str(), restarts.as_str()), ("2/2", "0"), "{name} in\n{wide}");
     }
 
     // The LoadBalancer Service gets an external IP from the range, shown by get svc.
@@ -170,28 +153,14 @@ fn multi_container_pods_share_localhost_answer_on_a_load_balancer_ip_and_a_delet
     // The limits and env settings reach the containers.
     let pod = before.keys().next().unwrap().clone();
     let node: u8 = before[&pod][0].trim_start_matches("node").parse().unwrap();
-    let filter = |name: &str| {
-        let out = nodes.docker(
-            node,
-            &[
-                "ps",
-                "-q",
-                "--filter",
-                &format!("label=io.rk.pod.name={pod}"),
-                "--filter",
-                &format!("label=io.rk.container.name={name}"),
-            ],
-        );
-        text(&out.stdout).trim().to_string()
-    };
-    let app = filter("app");
+    let app = nodes.container(node, &pod, "app");
     let inspect =
         text(&nodes.docker(node, &["inspect", "-f", "{{.HostConfig.NanoCpus}} {{json .Config.Env}}", &app]).stdout);
     assert!(inspect.starts_with("500000000 "), "cpu: 0.5 is half a CPU: {inspect}");
     for variable in ["REDIS_ADDRESS=127.0.0.1:6379", "PORT=8080"] {
         assert!(inspect.contains(variable), "{variable} in the app's environment: {inspect}");
     }
-    let cache = filter("cache");
+    let cache = nodes.container(node, &pod, "cache");
     let inspect = text(&nodes.docker(node, &["inspect", "-f", "{{.HostConfig.NanoCpus}}", &cache]).stdout);
     assert_eq!(inspect.trim(), "100000000", "cpu: 100m");
 

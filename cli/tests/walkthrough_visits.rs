@@ -7,41 +7,25 @@
 
 mod common;
 
-use common::http::get;
+use common::http::get_until;
 use common::nodes::{example, TwoNodes};
-use common::tables::{columns as row, has_line, pods};
+use common::tables::{assert_wide_shows, columns as row, has_line, pods, rc_settles};
 use common::{address, eventually, text, Cluster};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-/// `GET /` until it answers 200 (at most 60 s), then its `pod NAME: visit N`.
+/// A visit to `/` once it answers: the `pod NAME: visit N` of its answer.
 fn visit(address: SocketAddr) -> (String, u64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match get(address, "/") {
-            Ok((200, body)) => {
-                let (pod, n) = body.trim().strip_prefix("pod ").and_then(|rest| rest.split_once(": visit ")).unwrap();
-                return (pod.to_string(), n.parse().unwrap());
-            }
-            answer => assert!(Instant::now() < deadline, "{address} never counted a visit: {answer:?}"),
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let body = get_until(address, "/", 200);
+    let (pod, n) = body.trim().strip_prefix("pod ").and_then(|rest| rest.split_once(": visit ")).unwrap();
+    (pod.to_string(), n.parse().unwrap())
 }
 
-/// `GET /counts` until it answers 200 (at most 60 s: the database may be
-/// starting): every pod's count.
+/// Every pod's count, from `/counts` once it answers.
 fn counts(address: SocketAddr) -> BTreeMap<String, u64> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let body = loop {
-        match get(address, "/counts") {
-            Ok((200, body)) => break body,
-            answer => assert!(Instant::now() < deadline, "{address}/counts never answered: {answer:?}"),
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    body.lines()
+    get_until(address, "/counts", 200)
+        .lines()
         .map(|line| {
             let (pod, n) = line.split_once(": ").unwrap_or_else(|| panic!("a count line: {line:?}"));
             (pod.to_string(), n.parse().unwrap())
@@ -81,24 +65,6 @@ fn visits_manifests(cluster: &Cluster, data: &str) -> String {
     target.display().to_string()
 }
 
-/// The id of the running container `name` of pod `pod` on node `k`.
-fn container(nodes: &TwoNodes, k: u8, pod: &str, name: &str) -> String {
-    let out = nodes.docker(
-        k,
-        &[
-            "ps",
-            "-q",
-            "--filter",
-            &format!("label=io.rk.pod.name={pod}"),
-            "--filter",
-            &format!("label=io.rk.container.name={name}"),
-        ],
-    );
-    let ids = text(&out.stdout);
-    assert_eq!(ids.lines().count(), 1, "one running {name} container of {pod} on node{k}: {ids}{}", text(&out.stderr));
-    ids.trim().to_string()
-}
-
 /// SIGKILLs a component and waits until its process is gone, reaped too: a
 /// dockerd started again refuses to while its pid file names a living process.
 fn stop(cluster: &Cluster, component: &str) {
@@ -134,17 +100,10 @@ fn visits_are_counted_per_pod_a_killed_web_server_restarts_and_a_restarted_node_
     assert!(before.contains_key("db"), "{before:?}");
 
     // Desired and actual state: the RC's three columns, the pods' node, IP and restarts.
-    let rc = eventually(cluster, &["get", "rc", "web"], "web 3/3/3", |t| {
-        t.lines().nth(1).is_some_and(|l| l.split_whitespace().take(4).collect::<Vec<_>>() == ["web", "3", "3", "3"])
-    });
-    assert_eq!(
-        rc.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(),
-        ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
-    );
-    for (name, [node, ip, _, restarts]) in &before {
-        let row = row(&wide, name);
-        assert_eq!((&row["NODE"], &row["IP"], &row["RESTARTS"]), (node, ip, restarts), "{name} in\n{wide}");
-        assert_eq!(restarts, "0");
+    rc_settles(cluster, "web", 3);
+    assert_wide_shows(&wide, &before);
+    for (name, [.., restarts]) in &before {
+        assert_eq!(restarts, "0", "{name}");
     }
     let svc = cluster.ok(&["get", "svc", "web"]);
     assert!(row(&svc, "web")["PORT(S)"].starts_with("80:30001/TCP"), "{svc}");
@@ -182,7 +141,7 @@ fn visits_are_counted_per_pod_a_killed_web_server_restarts_and_a_restarted_node_
     // A killed web server container restarts, and its pod's RESTARTS goes to 1.
     let victim = web[0].clone();
     let victim_node = node_index(&before[&victim][0]);
-    let killed = container(&nodes, victim_node, &victim, "web");
+    let killed = nodes.container(victim_node, &victim, "web");
     let out = nodes.docker(victim_node, &["kill", &killed]);
     assert!(out.status.success(), "docker kill: {}", text(&out.stderr));
     let wide = eventually(cluster, &["get", "pods", "-o", "wide"], &format!("{victim} restarted"), |t| {
@@ -191,7 +150,7 @@ fn visits_are_counted_per_pod_a_killed_web_server_restarts_and_a_restarted_node_
             f[0] == victim && f[1] == "1/1" && f[2] == "Running" && f[3] == "1"
         })
     });
-    assert_ne!(container(&nodes, victim_node, &victim, "web"), killed, "a new container runs");
+    assert_ne!(nodes.container(victim_node, &victim, "web"), killed, "a new container runs");
     for (name, [node, ip, ..]) in &before {
         let row = row(&wide, name);
         assert_eq!((&row["NODE"], &row["IP"]), (node, ip), "{name} keeps its node and IP:\n{wide}");
@@ -231,7 +190,7 @@ fn visits_are_counted_per_pod_a_killed_web_server_restarts_and_a_restarted_node_
 
     // Stop the database's node (its kubelet and dockerd) and start it again.
     let db_node = node_index(&before["db"][0]);
-    let db_container = container(&nodes, db_node, "db", "redis");
+    let db_container = nodes.container(db_node, "db", "redis");
     for component in ["rk-kubelet", "dockerd"] {
         stop(cluster, &format!("node{db_node}-{component}"));
     }
@@ -246,7 +205,7 @@ fn visits_are_counted_per_pod_a_killed_web_server_restarts_and_a_restarted_node_
                 f[2] == "Running" && f[1] == "1/1"
             })
     });
-    assert_ne!(container(&nodes, db_node, "db", "redis"), db_container, "the database runs in a new container");
+    assert_ne!(nodes.container(db_node, "db", "redis"), db_container, "the database runs in a new container");
     let after = pods(cluster);
     assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>(), "the same pods:\n{wide}");
     for (name, [node, ..]) in &after {

@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `method path` with a form body (empty for none): the status code and the body.
 pub fn request(address: SocketAddr, method: &str, path: &str, form: &str) -> std::io::Result<(u16, String)> {
@@ -24,4 +24,17 @@ pub fn request(address: SocketAddr, method: &str, path: &str, form: &str) -> std
 /// One `GET path`: the status code and the body.
 pub fn get(address: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     request(address, "GET", path, "")
+}
+
+/// `GET path` until it answers `status` (at most 60 s: the application or
+/// its database may be starting), then the body.
+pub fn get_until(address: SocketAddr, path: &str, status: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match get(address, path) {
+            Ok((answered, body)) if answered == status => return body,
+            answer => assert!(Instant::now() < deadline, "{address}{path} never answered {status}: {answer:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

@@ -114,6 +114,24 @@ impl TwoNodes {
         let socket = self.cluster.dir.path().join(format!("node{k}/docker.sock"));
         Command::new("docker").arg("-H").arg(format!("unix://{}", socket.display())).args(args).output().unwrap()
     }
+
+    /// The id of the running container `name` of pod `pod` on node `k`.
+    pub fn container(&self, k: u8, pod: &str, name: &str) -> String {
+        let out = self.docker(
+            k,
+            &[
+                "ps",
+                "-q",
+                "--filter",
+                &format!("label=io.rk.pod.name={pod}"),
+                "--filter",
+                &format!("label=io.rk.container.name={name}"),
+            ],
+        );
+        let (ids, errors) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(ids.lines().count(), 1, "one running {name} container of {pod} on node{k}: {ids}{errors}");
+        ids.trim().to_string()
+    }
 }
 
 /// A directory of the repository's examples/, for `rkctl create -f`.

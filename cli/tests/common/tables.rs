@@ -1,6 +1,6 @@
 //! Reading rkctl's output: table rows, `describe` lines and pods' facts.
 
-use super::Cluster;
+use super::{eventually, Cluster};
 use std::collections::BTreeMap;
 
 /// The whitespace-separated fields of the table row whose first column is `name`.
@@ -43,6 +43,26 @@ pub fn value<'a>(describe: &'a str, key: &str) -> &'a str {
 pub fn has_line(describe: &str, expected: &str) -> bool {
     let expected = expected.split_whitespace().collect::<Vec<_>>().join(" ");
     describe.lines().any(|line| line.split_whitespace().collect::<Vec<_>>().join(" ").starts_with(&expected))
+}
+
+/// Waits until `get rc NAME` shows `replicas` desired, current and ready, under kubectl's headers.
+pub fn rc_settles(cluster: &Cluster, name: &str, replicas: usize) {
+    let want = [name.to_string(), replicas.to_string(), replicas.to_string(), replicas.to_string()];
+    let rc = eventually(cluster, &["get", "rc", name], &format!("{name} {replicas}/{replicas}/{replicas}"), |t| {
+        t.lines().nth(1).is_some_and(|l| l.split_whitespace().take(4).eq(want.iter().map(String::as_str)))
+    });
+    assert_eq!(
+        rc.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
+    );
+}
+
+/// Asserts that `get pods -o wide` (`wide`) shows each pod of `pods` on its node, with its IP and restarts.
+pub fn assert_wide_shows(wide: &str, pods: &BTreeMap<String, [String; 4]>) {
+    for (name, [node, ip, _, restarts]) in pods {
+        let row = columns(wide, name);
+        assert_eq!((&row["NODE"], &row["IP"], &row["RESTARTS"]), (node, ip, restarts), "{name} in\n{wide}");
+    }
 }
 
 /// Pods as name → (node, IP, phase, restarts of each container summed), from `-o json`.
