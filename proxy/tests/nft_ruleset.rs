@@ -37,6 +37,16 @@ fn svc() -> String {
     t.chains.keys().find(|c| c.starts_with("svc-")).unwrap().to_string()
 }
 
+/// Services `names` (cluster IPs 10.96.0.1, .2, …) whose one endpoint is the same pod, 10.244.0.5.
+fn services_on_one_pod(names: &[&str]) -> Vec<ServicePortInfo> {
+    let services = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| service(n, &format!("10.96.0.{}", i + 1), "http", 80, IntOrString::int(80)));
+    let found = names.iter().map(|n| endpoints(n, "http", 80, &["10.244.0.5"], &[]));
+    service_ports(&arcs(services.collect()), &arcs(found.collect()))
+}
+
 fn elements<'a>(t: &Ruleset<'a>, map: &str) -> Vec<(&'a str, &'a str)> {
     t.elements[map].iter().map(|(k, v)| (*k, *v)).collect()
 }
@@ -120,21 +130,13 @@ fn client_ip_affinity_remembers_the_endpoint_in_a_set_with_the_timeout() {
 
 #[test]
 fn blocks_stay_with_their_service_when_others_come_and_go() {
-    let api = |names: &[&str]| {
-        let services = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| service(n, &format!("10.96.0.{}", i + 1), "http", 80, IntOrString::int(80)));
-        let found = names.iter().map(|n| endpoints(n, "http", 80, &["10.244.0.5"], &[]));
-        service_ports(&arcs(services.collect()), &arcs(found.collect()))
-    };
     let mut state = State::new(layout());
     let blocks = |state: &State| -> BTreeMap<String, u32> {
         state.ruleset().blocks.iter().map(|(key, block)| (key.to_string(), *block)).collect()
     };
-    state.update(&api(&["b", "c"]));
+    state.update(&services_on_one_pod(&["b", "c"]));
     let first = blocks(&state);
-    state.update(&api(&["a", "c"]));
+    state.update(&services_on_one_pod(&["a", "c"]));
     let second = blocks(&state);
     assert_eq!(first["default/c:http/tcp"], second["default/c:http/tcp"]);
     assert_eq!(second["default/a:http/tcp"], first["default/b:http/tcp"], "the freed block is reused");
@@ -184,18 +186,10 @@ fn an_endpoint_change_writes_only_its_elements() {
 
 #[test]
 fn a_pod_behind_two_services_keeps_its_hairpin_element_until_both_let_go() {
-    let api = |names: &[&str]| {
-        let services = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| service(n, &format!("10.96.0.{}", i + 1), "http", 80, IntOrString::int(80)));
-        let found = names.iter().map(|n| endpoints(n, "http", 80, &["10.244.0.5"], &[]));
-        service_ports(&arcs(services.collect()), &arcs(found.collect()))
-    };
     let mut state = State::new(layout());
-    state.update(&api(&["a", "b"]));
-    let script = changes("rk", &state.update(&api(&["a"]))).text;
+    state.update(&services_on_one_pod(&["a", "b"]));
+    let script = changes("rk", &state.update(&services_on_one_pod(&["a"]))).text;
     assert!(!script.contains("hairpin") && script.contains("delete chain ip rk svc-"), "{script}");
-    let script = changes("rk", &state.update(&api(&[]))).text;
+    let script = changes("rk", &state.update(&services_on_one_pod(&[]))).text;
     assert!(script.contains("delete element ip rk hairpin { 10.244.0.5 . 10.244.0.5 }"), "{script}");
 }
