@@ -287,7 +287,7 @@ fn dead_runs_are_pruned_to_the_latest_two() {
         t.split_whitespace().nth(3).and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n >= 3)
     });
     let label = "label=io.rk.container.name=app".to_string();
-    let pod = format!("label=io.rk.pod.name=pruned");
+    let pod = "label=io.rk.pod.name=pruned".to_string();
     let node = format!("label=io.rk.node={}", cluster.node);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {

@@ -27,7 +27,7 @@ impl PodContainers {
     /// Runs of spec container `name`, newest first.
     pub fn runs(&self, name: &str) -> Vec<&ContainerInfo> {
         let mut runs: Vec<_> = self.all.iter().filter(|c| c.container_name.as_deref() == Some(name)).collect();
-        runs.sort_by(|a, b| b.attempt.cmp(&a.attempt));
+        runs.sort_by_key(|c| std::cmp::Reverse(c.attempt));
         runs
     }
 

@@ -149,9 +149,7 @@ fn phase(restart_policy: &str, statuses: &[ContainerStatus]) -> String {
     }
     let phase = if waiting > 0 || statuses.is_empty() {
         "Pending"
-    } else if running > 0 {
-        "Running"
-    } else if restart_policy == "Always" {
+    } else if running > 0 || restart_policy == "Always" {
         "Running"
     } else if stopped == succeeded {
         "Succeeded"

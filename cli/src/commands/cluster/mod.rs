@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 #[derive(clap::Subcommand, Debug)]
 pub enum ClusterCommand {
     /// Start etcd and the control plane, wait until healthy, write the client config.
-    Up(components::UpArgs),
+    Up(Box<components::UpArgs>),
     /// Stop what `up` started and remove its data (unless --keep-data).
     Down {
         /// Keep etcd's data for the next `up`.
@@ -33,7 +33,7 @@ pub enum ClusterCommand {
 
 pub async fn run(ctx: &Context, command: ClusterCommand) -> anyhow::Result<()> {
     match command {
-        ClusterCommand::Up(args) => up(ctx, args).await,
+        ClusterCommand::Up(args) => up(ctx, *args).await,
         ClusterCommand::Down { keep_data } => down(ctx, keep_data),
         ClusterCommand::Status => status(ctx).await,
     }
