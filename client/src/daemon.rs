@@ -9,6 +9,16 @@ pub fn init_logging() {
         .init();
 }
 
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
 /// A seconds flag given a negative, infinite or NaN value.
 #[derive(Debug, PartialEq, thiserror::Error)]
 #[error("--{flag} must be a non-negative number of seconds")]

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use rk_client::daemon::seconds_flag;
+use rk_client::daemon::{seconds_flag, shutdown_signal};
 use rk_client::Client;
 use rk_kubelet::config::KubeletConfig;
 use rk_kubelet::kubelet::Kubelet;
@@ -183,13 +183,4 @@ async fn start_status_server(args: &Args) -> anyhow::Result<()> {
     rk_client::status_server::start(&args.health_listen, Arc::new(String::new))
         .await
         .with_context(|| format!("binding {}", args.health_listen))
-}
-
-async fn shutdown_signal() {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
 }

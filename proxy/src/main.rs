@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use rk_client::daemon::seconds_flag;
+use rk_client::daemon::{seconds_flag, shutdown_signal};
 use rk_client::{Client, Informer};
 use rk_proto::v1::{Endpoints, ListOptions, Service};
 use rk_proxy::applier::{Backend, Iptables};
@@ -131,13 +131,4 @@ async fn main() -> anyhow::Result<()> {
     let sync_loop = SyncLoop { services, endpoints, changed, min_sync, full_sync };
     sync_loop.run(proxier, shutdown_signal()).await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
 }
