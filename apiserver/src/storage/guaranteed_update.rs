@@ -4,16 +4,18 @@ use std::time::Duration;
 
 use super::{KeyValue, Storage, StorageError};
 
-/// How often [`guaranteed_update`] re-reads and retries after losing a race.
-const MAX_ATTEMPTS: u32 = 16;
+/// How long [`guaranteed_update`] goes on re-reading and retrying after
+/// losing races. Bounded by time, not attempts: under heavy contention on a
+/// busy machine a writer may lose many rounds in a row and still win soon.
+const RETRY_FOR: Duration = Duration::from_secs(10);
 
 /// The longest random pause before a retry; see [`backoff`].
 const MAX_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Reads `key`, computes its new value with `update` and writes it with a
 /// compare-and-swap on the revision that was read; when another writer got in
-/// between, it waits a short random time, reads again and retries (at most 16
-/// attempts, then the last Conflict is returned).
+/// between, it waits a short random time, reads again and retries (for up to
+/// 10 s, then the last Conflict is returned).
 ///
 /// `update` may run several times, each time on the latest stored value, so it
 /// must not have side effects beyond computing the new value. Its error aborts
@@ -29,6 +31,7 @@ where
     F: FnMut(KeyValue) -> Result<Vec<u8>, E>,
     E: From<StorageError>,
 {
+    let give_up_at = tokio::time::Instant::now() + RETRY_FOR;
     let mut attempt = 1;
     loop {
         let current = storage.get(key).await?;
@@ -39,7 +42,7 @@ where
         }
         match storage.update(key, value.clone(), expected).await {
             Ok(mod_revision) => return Ok(KeyValue { key: key.to_owned(), value, mod_revision }),
-            Err(StorageError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
+            Err(StorageError::Conflict { .. }) if tokio::time::Instant::now() < give_up_at => {
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
             }
