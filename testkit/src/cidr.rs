@@ -39,8 +39,11 @@ impl CidrLease {
 /// Leases a free /16 of 10.128.0.0/9 for this process. Blocks holding one of
 /// the machine's name servers (`/etc/resolv.conf`) are never handed out: a
 /// network there would cut the machine off its resolver. Nor are blocks the
-/// machine already routes: a bridge left by a Docker daemon that died (or a
-/// crashed test's network) would shadow the routes of a new network there.
+/// machine already routes or has an address in: a bridge left by a Docker
+/// daemon that died (or a crashed test's network) would shadow the routes of a
+/// new network there, and even when it is down (so routes nothing) the dead
+/// daemon's masquerade rule for its subnet stays and rewrites the new
+/// network's packets that cross the host's bridges.
 ///
 /// Panics when every block is leased: tests cannot go on.
 pub fn lease_cluster_cidr() -> CidrLease {
@@ -49,7 +52,7 @@ pub fn lease_cluster_cidr() -> CidrLease {
     for octet in OCTETS.filter(|octet| !reserved.contains(octet)) {
         let path = Path::new(LOCK_DIR).join(format!("{octet}.lock"));
         match Flock::try_exclusive(&path) {
-            Ok(Some(_)) if routed_octets().contains(&octet) => continue,
+            Ok(Some(_)) if routed_octets().contains(&octet) || addressed_octets().contains(&octet) => continue,
             Ok(Some(lock)) => return CidrLease { octet, _lock: lock },
             Ok(None) => continue,
             Err(e) => panic!("locking {}: {e}", path.display()),
@@ -70,6 +73,31 @@ fn routed_octets() -> Vec<u8> {
         .filter(|octets| octets[0] == 10)
         .map(|octets| octets[1])
         .collect()
+}
+
+/// Second octets of the 10.0.0.0/8 addresses of the machine's interfaces, up or down.
+fn addressed_octets() -> Vec<u8> {
+    let mut octets = Vec::new();
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list`, which is walked read-only and freed once.
+    unsafe {
+        if libc::getifaddrs(&mut list) != 0 {
+            return octets;
+        }
+        let mut entry = list;
+        while let Some(interface) = entry.as_ref() {
+            if let Some(address) = interface.ifa_addr.as_ref().filter(|a| i32::from(a.sa_family) == libc::AF_INET) {
+                let address = &*(address as *const libc::sockaddr as *const libc::sockaddr_in);
+                let bytes = u32::from_be(address.sin_addr.s_addr).to_be_bytes();
+                if bytes[0] == 10 {
+                    octets.push(bytes[1]);
+                }
+            }
+            entry = interface.ifa_next;
+        }
+        libc::freeifaddrs(list);
+    }
+    octets
 }
 
 /// Second octets of the name servers in 10.0.0.0/8.
@@ -97,6 +125,21 @@ mod tests {
         drop(second);
         let path = Path::new(LOCK_DIR).join(format!("{octet}.lock"));
         assert!(Flock::try_exclusive(&path).unwrap().is_some(), "a dropped lease releases its lock");
+    }
+
+    #[test]
+    fn a_block_with_an_address_on_a_down_bridge_is_not_leased() {
+        let taken = lease_cluster_cidr();
+        let octet = taken.octet;
+        let name = format!("rktest{}", std::process::id() % 100_000);
+        let ip = |args: &[&str]| std::process::Command::new("ip").args(args).status().unwrap().success();
+        assert!(ip(&["link", "add", &name, "type", "bridge"]));
+        assert!(ip(&["addr", "add", &format!("10.{octet}.0.1/24"), "dev", &name]));
+        assert!(addressed_octets().contains(&octet));
+        drop(taken);
+        let others: Vec<CidrLease> = (0..4).map(|_| lease_cluster_cidr()).collect();
+        assert!(ip(&["link", "del", &name]));
+        assert!(others.iter().all(|lease| lease.octet != octet), "the down interface's block was leased");
     }
 
     #[test]
