@@ -15,6 +15,7 @@ mod load;
 mod memory;
 mod report;
 mod watch;
+mod watch_names;
 
 use anyhow::{bail, Context};
 use apiserver_process::{ApiServer, Memory};
