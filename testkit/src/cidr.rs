@@ -39,26 +39,32 @@ impl CidrLease {
 /// Leases a free /16 of 10.128.0.0/9 for this process. Blocks holding one of
 /// the machine's name servers (`/etc/resolv.conf`) are never handed out: a
 /// network there would cut the machine off its resolver. Nor are blocks the
-/// machine already routes or has an address in: a bridge left by a Docker
-/// daemon that died (or a crashed test's network) would shadow the routes of a
-/// new network there, and even when it is down (so routes nothing) the dead
-/// daemon's masquerade rule for its subnet stays and rewrites the new
-/// network's packets that cross the host's bridges.
+/// machine already uses: see [`in_use_by_the_machine`].
 ///
 /// Panics when every block is leased: tests cannot go on.
 pub fn lease_cluster_cidr() -> CidrLease {
     std::fs::create_dir_all(LOCK_DIR).unwrap_or_else(|e| panic!("creating {LOCK_DIR}: {e}"));
-    let reserved = nameserver_octets();
+    let (reserved, in_use) = (nameserver_octets(), in_use_by_the_machine());
     for octet in OCTETS.filter(|octet| !reserved.contains(octet)) {
         let path = Path::new(LOCK_DIR).join(format!("{octet}.lock"));
         match Flock::try_exclusive(&path) {
-            Ok(Some(_)) if routed_octets().contains(&octet) || addressed_octets().contains(&octet) => continue,
+            Ok(Some(_)) if in_use.contains(&octet) => continue,
             Ok(Some(lock)) => return CidrLease { octet, _lock: lock },
             Ok(None) => continue,
             Err(e) => panic!("locking {}: {e}", path.display()),
         }
     }
     panic!("every /16 of 10.128.0.0/9 is leased by another test process (locks in {LOCK_DIR})")
+}
+
+/// Second octets of the /16s of 10.0.0.0/8 routed, addressed or named in a
+/// firewall rule here. A bridge left by a Docker daemon that died (or by a crashed
+/// test's network) would shadow the routes of a new network there; even when
+/// it is down (so routes nothing), or gone, the dead daemon's masquerade rule
+/// for its subnet may stay and rewrite a new network's packets that cross the
+/// host's bridges.
+fn in_use_by_the_machine() -> Vec<u8> {
+    [routed_octets(), addressed_octets(), ruleset_octets()].concat()
 }
 
 /// Second octets of the 10.0.0.0/8 destinations in the kernel's routing table.
@@ -98,6 +104,23 @@ fn addressed_octets() -> Vec<u8> {
         libc::freeifaddrs(list);
     }
     octets
+}
+
+/// Second octets of the 10.0.0.0/8 addresses and prefixes in the machine's
+/// nftables ruleset (which holds iptables-nft's rules too); none if nft is missing.
+fn ruleset_octets() -> Vec<u8> {
+    let ruleset = std::process::Command::new("nft")
+        .args(["list", "ruleset"])
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+        .unwrap_or_default();
+    ruleset
+        .split(|c: char| !c.is_ascii_digit() && c != '.')
+        .filter_map(|word| word.parse::<Ipv4Addr>().ok())
+        .map(|address| address.octets())
+        .filter(|octets| octets[0] == 10)
+        .map(|octets| octets[1])
+        .collect()
 }
 
 /// Second octets of the name servers in 10.0.0.0/8.
@@ -140,6 +163,30 @@ mod tests {
         let others: Vec<CidrLease> = (0..4).map(|_| lease_cluster_cidr()).collect();
         assert!(ip(&["link", "del", &name]));
         assert!(others.iter().all(|lease| lease.octet != octet), "the down interface's block was leased");
+    }
+
+    #[test]
+    fn a_block_named_in_a_leftover_masquerade_rule_is_not_leased() {
+        let taken = lease_cluster_cidr();
+        let octet = taken.octet;
+        let table = format!("rktest{}", std::process::id());
+        let nft = |script: &str| {
+            let mut child = std::process::Command::new("nft")
+                .args(["-f", "-"])
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(child.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+            assert!(child.wait().unwrap().success(), "nft -f: {script}");
+        };
+        nft(&format!(
+            "table ip {table} {{ chain post {{ type nat hook postrouting priority srcnat; \
+             ip saddr 10.{octet}.0.0/24 oifname != \"gone\" masquerade\n }}\n }}"
+        ));
+        drop(taken);
+        let others: Vec<CidrLease> = (0..4).map(|_| lease_cluster_cidr()).collect();
+        nft(&format!("delete table ip {table}"));
+        assert!(others.iter().all(|lease| lease.octet != octet), "the masqueraded block was leased");
     }
 
     #[test]
