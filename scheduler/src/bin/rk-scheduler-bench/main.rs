@@ -39,7 +39,7 @@ struct Args {
     /// The scheduler's binds in flight at once.
     #[arg(long, default_value_t = Options::default().bind_concurrency)]
     bind_concurrency: usize,
-    /// Raw etcd puts for the write ceiling.
+    /// Raw etcd puts (and as many create-if-absent transactions) for the write ceiling.
     #[arg(long, default_value_t = 20_000)]
     etcd_puts: usize,
     /// Nodes for the replication controller phase.
@@ -118,8 +118,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn measure(size: Size, mode: Mode, args: &Args) -> anyhow::Result<Row> {
-    let etcd_puts_per_second =
-        ceiling::etcd_puts_per_second(args.etcd_puts, args.concurrency, workload::pod_for(0).encode_to_vec()).await?;
+    let ceiling = ceiling::measure(args.etcd_puts, args.concurrency, workload::pod_for(0).encode_to_vec()).await?;
     let cluster = Cluster::start().await?;
     let etcd_pid = cpu::etcd_pid()?;
     let clients = Arc::new(cluster.clients(CONNECTIONS).await?);
@@ -136,7 +135,7 @@ async fn measure(size: Size, mode: Mode, args: &Args) -> anyhow::Result<Row> {
         pods_per_second,
         creates_per_second,
         latency,
-        etcd_puts_per_second,
+        ceiling,
         cpu,
         attempts,
     };

@@ -1,5 +1,6 @@
 //! The scheduler phase's results as markdown tables.
 
+use crate::ceiling::Ceiling;
 use crate::cpu::CpuTimes;
 use std::fmt::Write;
 use std::time::Duration;
@@ -25,7 +26,7 @@ pub struct Row {
     pub creates_per_second: Option<f64>,
     /// Streaming only: create sent → bound seen by a watch.
     pub latency: Option<Latency>,
-    pub etcd_puts_per_second: f64,
+    pub ceiling: Ceiling,
     pub cpu: CpuTimes,
     /// Scheduling cycles run; more than `pods` means retries.
     pub attempts: u64,
@@ -72,7 +73,8 @@ pub fn tables(rows: &[Row]) -> String {
     out.push_str(
         "\n#### Throughput and latency\n\n\
          | nodes | pods | mode | pods/s | creates/s | create→bound p50 ms | p99 ms | max ms | etcd puts/s | \
-         etcd puts/s ÷ 3 | cycles |\n|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         etcd puts/s ÷ 3 | etcd creates-if-absent/s | ÷ 3 | cycles |\n\
+         |---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         let creates = row.creates_per_second.map_or("–".into(), |rate| format!("{rate:.0}"));
@@ -80,13 +82,15 @@ pub fn tables(rows: &[Row]) -> String {
             row.latency.map_or(["–".into(), "–".into(), "–".into()], |l| [ms(l.p50), ms(l.p99), ms(l.max)]);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {creates} | {p50} | {p99} | {max} | {:.0} | {:.0} | {} |",
+            "| {} | {} | {} | {:.0} | {creates} | {p50} | {p99} | {max} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
             row.nodes,
             row.pods,
             mode_name(row.mode),
             row.pods_per_second,
-            row.etcd_puts_per_second,
-            row.etcd_puts_per_second / 3.0,
+            row.ceiling.puts_per_second,
+            row.ceiling.puts_per_second / 3.0,
+            row.ceiling.creates_if_absent_per_second,
+            row.ceiling.creates_if_absent_per_second / 3.0,
             row.attempts
         );
     }

@@ -21,7 +21,10 @@ pub fn scheduler_part(tables: &str, command: &str, concurrency: usize) -> String
          have node selectors (none, a zone, ssd, or both) and cpu and memory requests, grouped 100 per owning \
          controller. Every pod costs at least three etcd writes (create, \
          bind, Scheduled event), so etcd's rate of raw puts ÷ 3, measured in the same run (on an etcd of its own, \
-         so the puts do not slow the cluster's), is the ceiling.\n\n\
+         so the puts do not slow the cluster's), is a ceiling. Each of those writes is conditional (create only \
+         if the name is free, bind only if the pod is unchanged), and etcd's rate of create-if-absent \
+         transactions, measured the same way, ÷ 3 is the tighter ceiling: what etcd alone, with every CPU of \
+         the machine, could store.\n\n\
          - streaming: pods are created ({concurrency} create calls in flight) while the scheduler runs; pods/s = pods ÷ (first create sent → \
          last pod seen bound by a watch); latency = create sent → bound seen by the watch.\n\
          - backlog: every pod exists before the scheduler starts; pods/s = pods ÷ (scheduler start, \
