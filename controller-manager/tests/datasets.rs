@@ -1,7 +1,8 @@
 //! The dataset controller on a real etcd and apiserver, with the kubelets'
 //! part played by the test: a new dataset is placed on its primary or on its
 //! first pod's node (Pending), a Ready one moves where its pod went (Moving,
-//! lastMove started), a changed primary deletes the pod away from it, and a
+//! lastMove started), a changed primary deletes the pod away from it once the
+//! target holds a first copy, and a
 //! dataset whose node stops being Ready is Unavailable until it returns.
 
 mod common;
@@ -50,13 +51,19 @@ async fn datasets_are_placed_moved_and_unavailable_with_their_node() {
     assert!(rk_proto::time::parse(&last_move.started).is_some());
     assert_eq!(event(client, "follows", "DatasetMoving").await.message, "Moving from node n2 to node n1");
 
-    // A changed primary moves the data and deletes the pod on the old node.
+    // A changed primary moves the data; the pod on the old node runs on until the target holds
+    // a first copy (the controller would have deleted it before writing Moving), then stops.
     create_pod_using(client, "pinned-user", "pinned", "n1").await;
     let mut pinned: Dataset = client.get("default", "pinned").await.unwrap();
     pinned.spec.as_mut().unwrap().primary = "n2".into();
     client.update(pinned).await.unwrap();
     let status = wait_status(client, "pinned", |s| s.phase == "Moving").await;
     assert_eq!(status.target_node, "n2");
+    let pod: Pod = client.get("default", "pinned-user").await.unwrap();
+    assert!(pod.metadata().deletion_timestamp.is_empty(), "deleted before the first pass");
+    let mut first_copy_on_n2: Dataset = client.get("default", "pinned").await.unwrap();
+    first_copy_on_n2.status.as_mut().unwrap().reason = "FirstPassDone".into();
+    client.update_status(first_copy_on_n2).await.unwrap();
     eventually("the pod on n1 deleted", PATIENCE, || async {
         let pod: Pod = client.get("default", "pinned-user").await.ok()?;
         (!pod.metadata().deletion_timestamp.is_empty()).then_some(())

@@ -2,6 +2,8 @@
 //! dataset, its users and the nodes' readiness: the status it should have,
 //! the pods to delete (they sit away from `spec.primary`; their controllers
 //! recreate them and the scheduler sends them to the primary) and an event.
+//! While the data moves, those pods are deleted only once the target holds a
+//! first copy (reason FirstPassDone), so the downtime is the final pass.
 //!
 //! - not placed yet: on the desired node, phase Pending (the kubelet there
 //!   makes the directory and sets Ready); a Pending dataset has no data yet,
@@ -16,6 +18,10 @@ use super::desired::desired_node;
 use super::users::node_of;
 use rk_proto::v1::{Dataset, DatasetMove, DatasetStatus, Pod};
 use std::sync::Arc;
+
+/// The reason the target's kubelet writes on a Moving dataset once it holds
+/// a first copy: from then on the final pass sends only what changed.
+const FIRST_PASS_DONE: &str = "FirstPassDone";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -36,11 +42,6 @@ pub fn decide(dataset: &Dataset, users: &[Arc<Pod>], node_ready: &dyn Fn(&str) -
     let current = dataset.status.clone().unwrap_or_default();
     let desired = desired_node(dataset, users);
     let primary = dataset.spec.as_ref().map(|s| s.primary.as_str()).unwrap_or_default();
-    let evict = if primary.is_empty() {
-        Vec::new()
-    } else {
-        users.iter().filter(|pod| node_of(pod) != primary).cloned().collect()
-    };
     let mut next = current.clone();
     let mut event = None;
     let node = current.node.clone();
@@ -90,6 +91,14 @@ pub fn decide(dataset: &Dataset, users: &[Arc<Pod>], node_ready: &dyn Fn(&str) -
             }
         }
     }
+    // Stop, final sync, start: while the data moves, the pods away from the
+    // primary keep running until the target holds a first copy.
+    let first_copy_pending = next.phase == "Moving" && next.reason != FIRST_PASS_DONE;
+    let evict = if primary.is_empty() || first_copy_pending {
+        Vec::new()
+    } else {
+        users.iter().filter(|pod| node_of(pod) != primary).cloned().collect()
+    };
     let status = (next != current).then_some(next);
     Verdict { status, evict, event }
 }
@@ -194,12 +203,21 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_primary_moves_the_data_and_deletes_the_pod_away_from_it() {
+    fn a_changed_primary_moves_the_data_and_deletes_the_pod_away_from_it_after_the_first_pass() {
         let pod = user("p", "n1", NOW);
-        let verdict = decide(&dataset("n2", "n1", "Ready", ""), &[pod], &all_ready, NOW);
+        let verdict = decide(&dataset("n2", "n1", "Ready", ""), &[Arc::clone(&pod)], &all_ready, NOW);
         assert_eq!(phase_of(&verdict), triple("n1", "Moving", "n2"));
-        assert_eq!(verdict.evict.len(), 1);
+        assert!(verdict.evict.is_empty(), "the pod runs during the first pass");
+        let moving = dataset("n2", "n1", "Moving", "n2");
+        assert!(decide(&moving, &[Arc::clone(&pod)], &all_ready, NOW).evict.is_empty());
+        let mut first_copy_there = moving;
+        first_copy_there.status.as_mut().unwrap().reason = FIRST_PASS_DONE.into();
+        let verdict = decide(&first_copy_there, &[pod], &all_ready, NOW);
+        assert!(verdict.status.is_none(), "still moving");
+        assert_eq!(verdict.evict.len(), 1, "stopped for the final pass");
         assert!(decide(&dataset("n2", "n2", "Ready", ""), &[user("p", "n2", NOW)], &all_ready, NOW).evict.is_empty());
+        let verdict = decide(&dataset("n2", "n2", "Ready", ""), &[user("p", "n1", NOW)], &all_ready, NOW);
+        assert_eq!(verdict.evict.len(), 1, "the data is on the primary already: nothing to wait for");
     }
 
     #[test]

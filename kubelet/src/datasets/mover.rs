@@ -22,6 +22,8 @@ const FINAL_RETRY: Duration = Duration::from_millis(100);
 /// How often the dataset is read again while waiting for the old pod.
 const RECHECK: Duration = Duration::from_secs(2);
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// The status reason that tells the controller a first copy is here.
+const FIRST_PASS_DONE: &str = "FirstPassDone";
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub struct Mover {
@@ -90,6 +92,9 @@ impl Mover {
         std::fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
         let first = pull(&transfer, key, &staging, false).await.map_err(|e| e.to_string())?;
         tracing::info!(dataset = %key, from = %source, bytes = first.bytes_sent, "first pass done; waiting for the final pass");
+        if !self.mark_first_pass_done(key, &source).await? {
+            return Ok(Outcome::NotMine);
+        }
 
         // The final pass, once the old pod has stopped on the source.
         let mut last_refusal = None;
@@ -176,6 +181,30 @@ impl Mover {
                     self.recorder.record(&written, EventType::Normal, "DatasetMoved", message);
                     return Ok(Outcome::Moved);
                 }
+                Err(status) if status.code() == tonic::Code::Aborted => continue,
+                Err(status) => return Err(format!("writing the status: {}", status.message())),
+            }
+        }
+        Err("the dataset kept changing while its status was written".into())
+    }
+
+    /// Reason FirstPassDone in the status: the controller then stops the pods
+    /// that wait for a spec.primary move, whose data the final pass completes.
+    /// False when the dataset no longer moves here from `source`.
+    async fn mark_first_pass_done(&self, key: &DatasetKey, source: &str) -> Result<bool, String> {
+        for _ in 0..10 {
+            let Some(mut dataset) = self.get(key).await? else { return Ok(false) };
+            let status = dataset.status.get_or_insert_with(Default::default);
+            if !(status.phase == "Moving" && status.target_node == self.me && status.node == source) {
+                return Ok(false);
+            }
+            if status.reason == FIRST_PASS_DONE {
+                return Ok(true);
+            }
+            status.reason = FIRST_PASS_DONE.into();
+            status.message = format!("node {} holds a first copy; the final pass follows", self.me);
+            match self.client.update_status(dataset).await {
+                Ok(_) => return Ok(true),
                 Err(status) if status.code() == tonic::Code::Aborted => continue,
                 Err(status) => return Err(format!("writing the status: {}", status.message())),
             }
