@@ -1,7 +1,8 @@
 //! Kubernetes resource quantities: `500m`, `0.5`, `2`, `128Mi`, `1G`, `1e3`.
 //!
-//! Quantities are stored as written; this module parses them for comparison
-//! and arithmetic, in thousandths of a unit (millicores for cpu).
+//! The apiserver stores decimal quantities in [`canonical`] form, as
+//! Kubernetes does; this module parses them for comparison and arithmetic, in
+//! thousandths of a unit (millicores for cpu).
 
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -53,6 +54,42 @@ pub fn parse(text: &str) -> Result<Quantity, String> {
     Ok(Quantity { milli: if negative { -milli } else { milli } })
 }
 
+/// The canonical form Kubernetes stores a decimal quantity in, which is what
+/// clients read back: `0.5` → `500m`, `1.5` → `1500m`, `1000m` → `1`,
+/// `2000` → `2k`. Binary quantities (`64Mi`), exponents, amounts finer than a
+/// thousandth and text that does not parse are returned as written.
+pub fn canonical(text: &str) -> String {
+    let (number, thousandths) = match text.strip_suffix('m') {
+        Some(number) => (number, true),
+        None => (text, false),
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    let exact = fraction.trim_end_matches('0').len() <= if thousandths { 0 } else { 3 };
+    if number.is_empty() || !digits(whole) || !digits(fraction) || !exact {
+        return text.to_string();
+    }
+    let Ok(parsed) = parse(text) else { return text.to_string() };
+    if parsed.milli % 1000 != 0 {
+        return format!("{}m", parsed.milli);
+    }
+    let mut value = parsed.milli / 1000;
+    let mut suffixes = ["", "k", "M", "G", "T", "P", "E"].iter().peekable();
+    let mut suffix = suffixes.next().unwrap();
+    while value != 0 && value % 1000 == 0 && suffixes.peek().is_some() {
+        value /= 1000;
+        suffix = suffixes.next().unwrap();
+    }
+    format!("{value}{suffix}")
+}
+
+/// Every value of a resource list in [`canonical`] form.
+pub fn canonicalize_all(list: &mut BTreeMap<String, String>) {
+    for value in list.values_mut() {
+        *value = canonical(value);
+    }
+}
+
 fn suffix_scale(suffix: &str) -> Option<(u32, i32)> {
     if suffix.is_empty() {
         return Some((0, 0));
@@ -93,6 +130,34 @@ pub(crate) fn deserialize_quantity_map<'de, D: Deserializer<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_quantities_take_the_canonical_form_kubectl_shows() {
+        for (written, printed) in [
+            ("0.5", "500m"),
+            ("1.5", "1500m"),
+            ("0.100", "100m"),
+            ("100m", "100m"),
+            ("1000m", "1"),
+            ("2", "2"),
+            ("1.0", "1"),
+            ("2000", "2k"),
+            ("1000000", "1M"),
+            ("0", "0"),
+            ("128974848", "128974848"),
+            ("64Mi", "64Mi"),
+            ("1G", "1G"),
+            ("1e3", "1e3"),
+            ("0.0005", "0.0005"),
+            ("1.5m", "1.5m"),
+            ("-1", "-1"),
+            ("", ""),
+            (".", "."),
+        ] {
+            assert_eq!(canonical(written), printed, "{written}");
+        }
+    }
+
 
     fn milli(s: &str) -> i128 {
         parse(s).unwrap().milli

@@ -32,36 +32,6 @@ pub fn format_labels(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
 }
 
-/// A quantity the way the API server hands it back: Kubernetes stores a
-/// decimal quantity in canonical form (`0.5` → `500m`, `1.5` → `1500m`,
-/// `1000m` → `1`, `2000` → `2k`), which kubectl prints; rk stores quantities as
-/// written, so printing canonicalizes them. Binary ones (`64Mi`), exponents
-/// and amounts finer than a thousandth are printed as written.
-pub fn quantity(text: &str) -> String {
-    let (number, thousandths) = match text.strip_suffix('m') {
-        Some(number) => (number, true),
-        None => (text, false),
-    };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    let exact = fraction.trim_end_matches('0').len() <= if thousandths { 0 } else { 3 };
-    if number.is_empty() || !digits(whole) || !digits(fraction) || !exact {
-        return text.to_string();
-    }
-    let Ok(parsed) = rk_proto::quantity::parse(text) else { return text.to_string() };
-    if parsed.milli % 1000 != 0 {
-        return format!("{}m", parsed.milli);
-    }
-    let mut value = parsed.milli / 1000;
-    let mut suffixes = ["", "k", "M", "G", "T", "P", "E"].iter().peekable();
-    let mut suffix = suffixes.next().unwrap();
-    while value != 0 && value % 1000 == 0 && suffixes.peek().is_some() {
-        value /= 1000;
-        suffix = suffixes.next().unwrap();
-    }
-    format!("{value}{suffix}")
-}
-
 /// A byte count in binary units, three significant figures at most: `512B`, `4Ki`, `1.5Gi`, `120Mi`.
 pub fn human_bytes(bytes: i64) -> String {
     const UNITS: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
@@ -104,33 +74,6 @@ mod tests {
         }
         for (ms, shown) in [(850, "850ms"), (1234, "1.2s"), (45_000, "45s"), (187_000, "3m7s")] {
             assert_eq!(millis(ms), shown, "{ms}");
-        }
-    }
-
-    #[test]
-    fn decimal_quantities_print_in_canonical_form_like_kubectl() {
-        for (written, printed) in [
-            ("0.5", "500m"),
-            ("1.5", "1500m"),
-            ("0.100", "100m"),
-            ("100m", "100m"),
-            ("1000m", "1"),
-            ("2", "2"),
-            ("1.0", "1"),
-            ("2000", "2k"),
-            ("1000000", "1M"),
-            ("0", "0"),
-            ("128974848", "128974848"),
-            ("64Mi", "64Mi"),
-            ("1G", "1G"),
-            ("1e3", "1e3"),
-            ("0.0005", "0.0005"),
-            ("1.5m", "1.5m"),
-            ("-1", "-1"),
-            ("", ""),
-            (".", "."),
-        ] {
-            assert_eq!(quantity(written), printed, "{written}");
         }
     }
 

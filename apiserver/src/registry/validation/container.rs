@@ -6,6 +6,7 @@ use super::common::{
 };
 use super::probe::{default_probe, validate_probe};
 use crate::registry::field_error::FieldError;
+use rk_proto::quantity;
 use rk_proto::v1::{Container, ContainerPort, EnvVar, ResourceRequirements, VolumeMount};
 use std::collections::HashSet;
 
@@ -38,6 +39,10 @@ pub(crate) fn default_container(container: &mut Container) {
     }
     for probe in [&mut container.liveness_probe, &mut container.readiness_probe].into_iter().flatten() {
         default_probe(probe);
+    }
+    if let Some(resources) = &mut container.resources {
+        quantity::canonicalize_all(&mut resources.limits);
+        quantity::canonicalize_all(&mut resources.requests);
     }
 }
 
@@ -242,6 +247,18 @@ mod tests {
         assert_eq!(c.termination_message_path, "/dev/termination-log");
         assert_eq!(c.ports[0].protocol, "TCP");
         assert_eq!(c.readiness_probe.unwrap().failure_threshold, 3);
+    }
+
+    #[test]
+    fn resource_quantities_are_stored_in_canonical_form() {
+        let mut c: Container = from_json(json!({
+            "name": "web", "image": "web:1",
+            "resources": {"requests": {"cpu": 0.5, "memory": "128Mi"}, "limits": {"cpu": "1000m", "memory": "1e9"}}
+        }));
+        default_container(&mut c);
+        let resources = c.resources.unwrap();
+        assert_eq!((resources.requests["cpu"].as_str(), resources.requests["memory"].as_str()), ("500m", "128Mi"));
+        assert_eq!((resources.limits["cpu"].as_str(), resources.limits["memory"].as_str()), ("1", "1e9"));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use super::common::{check_quantities, Errors, NameFormat};
 use super::meta::validate_meta;
 use crate::registry::field_error::FieldError;
 use crate::registry::strategy::Strategy;
+use rk_proto::quantity;
 use rk_proto::v1::Node;
 use std::net::Ipv4Addr;
 
@@ -11,6 +12,8 @@ impl Strategy for Node {
     /// As in Kubernetes, a node that reports no allocatable resources offers its whole capacity.
     fn apply_defaults(&mut self) {
         if let Some(status) = &mut self.status {
+            quantity::canonicalize_all(&mut status.capacity);
+            quantity::canonicalize_all(&mut status.allocatable);
             if status.allocatable.is_empty() {
                 status.allocatable = status.capacity.clone();
             }
@@ -74,6 +77,19 @@ mod tests {
         assert_eq!(node.validate(), []);
         let status = node.status.as_ref().unwrap();
         assert_eq!(status.allocatable, status.capacity);
+    }
+
+    #[test]
+    fn capacity_and_allocatable_are_stored_in_canonical_form() {
+        let node = defaulted::<Node>(json!({
+            "apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"},
+            "status": {"capacity": {"cpu": "4000m", "memory": "8Gi"}, "allocatable": {"cpu": "3.5", "pods": "110"}}
+        }));
+        let status = node.status.unwrap();
+        assert_eq!(status.capacity["cpu"], "4");
+        assert_eq!(status.capacity["memory"], "8Gi");
+        assert_eq!(status.allocatable["cpu"], "3500m");
+        assert_eq!(status.allocatable["pods"], "110");
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn write_resources(w: &mut Writer, container: &Container) {
         }
         w.line(2, format_args!("{title}:"));
         for (name, quantity) in list {
-            w.line(3, format_args!("{name}:\t{}", crate::print::format::quantity(quantity)));
+            w.line(3, format_args!("{name}:\t{}", rk_proto::quantity::canonical(quantity)));
         }
     }
 }
