@@ -1,4 +1,4 @@
-//! What every controller gets: the API client, an event recorder and the settings.
+//! What every controller gets: the API client, event recorders and the settings.
 
 use rk_client::{Client, EventRecorder};
 use std::time::Duration;
@@ -35,13 +35,18 @@ impl Default for Settings {
 #[derive(Clone)]
 pub struct ControllerContext {
     pub client: Client,
-    pub recorder: EventRecorder,
     pub settings: Settings,
 }
 
 impl ControllerContext {
     pub fn new(client: Client, settings: Settings) -> Self {
-        let recorder = EventRecorder::new(client.clone(), "rk-controller-manager", "");
-        ControllerContext { client, recorder, settings }
+        ControllerContext { client, settings }
+    }
+
+    /// A recorder whose events come from `component`, named as in Kubernetes'
+    /// controller manager (`replication-controller`, `node-controller`, ...),
+    /// which is what `describe` shows in its From column.
+    pub fn recorder(&self, component: &str) -> EventRecorder {
+        EventRecorder::new(self.client.clone(), component, "")
     }
 }

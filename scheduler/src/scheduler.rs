@@ -27,8 +27,9 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-/// The name events report as their source.
-pub const COMPONENT: &str = "rk-scheduler";
+/// The name events report as their source: Kubernetes' scheduler profile name,
+/// which `describe` shows in its From column.
+pub const COMPONENT: &str = "default-scheduler";
 
 /// How often assumed pods are checked for expiry.
 const EXPIRY_CHECK_PERIOD: Duration = Duration::from_secs(1);

@@ -37,7 +37,7 @@ pub fn start(ctx: &ControllerContext) {
         .start();
     let controller = DatasetController {
         client: ctx.client.clone(),
-        recorder: ctx.recorder.clone(),
+        recorder: ctx.recorder("dataset-controller"),
         datasets: Arc::clone(&datasets.store),
         pods: Arc::clone(&pods.store),
         nodes: Arc::clone(&nodes.store),

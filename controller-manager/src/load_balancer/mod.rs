@@ -37,7 +37,7 @@ pub fn start(ctx: &ControllerContext) -> Result<(), IpRangeError> {
         .on_change(handlers::address_freed(Arc::clone(&queue)))
         .start();
     let controller =
-        LoadBalancerController::new(ctx.client.clone(), ctx.recorder.clone(), Arc::clone(&services.store), range);
+        LoadBalancerController::new(ctx.client.clone(), ctx.recorder("service-controller"), Arc::clone(&services.store), range);
     tokio::spawn(async move {
         // Every address in use is known before the first one is given out.
         services.wait_synced().await;

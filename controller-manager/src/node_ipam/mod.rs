@@ -33,7 +33,7 @@ pub fn start(ctx: &ControllerContext) -> Result<(), IpamError> {
         .start();
     let ipam = Arc::new(NodeIpam::new(
         ctx.client.clone(),
-        ctx.recorder.clone(),
+        ctx.recorder("cidrAllocator"),
         Arc::clone(&nodes.store),
         Allocations::new(blocks),
     ));

@@ -35,7 +35,7 @@ pub fn start(ctx: &ControllerContext) {
         .start();
     let controller = NodeLifecycle {
         client: ctx.client.clone(),
-        recorder: ctx.recorder.clone(),
+        recorder: ctx.recorder("node-controller"),
         nodes: nodes.store,
         clock: Arc::new(SystemClock),
         timeouts: Timeouts {

@@ -74,7 +74,7 @@ pub fn start_with(ctx: &ControllerContext, options: Options) {
         .start();
     let manager = ReplicationManager::new(
         ctx.client.clone(),
-        PodControl::new(ctx.client.clone(), ctx.recorder.clone()),
+        PodControl::new(ctx.client.clone(), ctx.recorder("replication-controller")),
         Arc::clone(&controllers.store),
         Arc::clone(&pods.store),
         expectations,
