@@ -13,11 +13,11 @@ use crate::fixtures::{self, pod};
 use crate::load;
 use crate::report::{Goal, Section};
 use crate::stats::{ms, Summary};
+use crate::watch_names::watch_pod_names;
 use anyhow::{bail, Context};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
 use rk_client::Client;
-use crate::watch_names::watch_pod_names;
 use rk_proto::v1::ListOptions;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -144,7 +144,9 @@ impl Backend {
             Backend::Rk { watch, .. } => {
                 let options = ListOptions { namespace: NAMESPACE.into(), ..Default::default() };
                 let stream = watch_pod_names(watch[watcher % watch.len()].channel(), options).await?;
-                Ok(stream.map(|event| -> anyhow::Result<Vec<usize>> { Ok(index(event?.name()).into_iter().collect()) }).boxed())
+                Ok(stream
+                    .map(|event| -> anyhow::Result<Vec<usize>> { Ok(index(event?.name()).into_iter().collect()) })
+                    .boxed())
             }
             Backend::Etcd { watch, .. } => {
                 let mut client = watch[watcher % watch.len()].clone();

@@ -158,7 +158,6 @@ mod tests {
         }
     }
 
-
     fn milli(s: &str) -> i128 {
         parse(s).unwrap().milli
     }

@@ -18,4 +18,3 @@ pub use etcd::TestEtcd;
 pub use machine::machine_description;
 pub use poll::eventually;
 pub use ports::free_port;
-

@@ -36,8 +36,12 @@ pub fn start(ctx: &ControllerContext) -> Result<(), IpRangeError> {
         .enqueue_into(&queue)
         .on_change(handlers::address_freed(Arc::clone(&queue)))
         .start();
-    let controller =
-        LoadBalancerController::new(ctx.client.clone(), ctx.recorder("service-controller"), Arc::clone(&services.store), range);
+    let controller = LoadBalancerController::new(
+        ctx.client.clone(),
+        ctx.recorder("service-controller"),
+        Arc::clone(&services.store),
+        range,
+    );
     tokio::spawn(async move {
         // Every address in use is known before the first one is given out.
         services.wait_synced().await;
