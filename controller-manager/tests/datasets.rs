@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{create_bound_pod, test_settings, ControllerProcess};
+use common::{create_bound_pod, test_settings, wait_for_event, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::datasets;
 use rk_proto::v1::*;
@@ -39,7 +39,7 @@ async fn datasets_are_placed_moved_and_unavailable_with_their_node() {
     create_pod_using(client, "user-1", "follows", "n2").await;
     wait_status(client, "follows", |s| s.node == "n2" && s.phase == "Pending").await;
     kubelet_sets_ready(client, "follows").await;
-    assert!(event(client, "follows", "DatasetPlaced").await.message.contains("n2"));
+    assert!(wait_for_event(client, "follows", "DatasetPlaced").await.message.contains("n2"));
 
     // Its pod replaced by one on n1: the data follows.
     delete_pod(client, "user-1").await;
@@ -49,7 +49,7 @@ async fn datasets_are_placed_moved_and_unavailable_with_their_node() {
     let last_move = status.last_move.unwrap();
     assert_eq!((last_move.from.as_str(), last_move.to.as_str()), ("n2", "n1"));
     assert!(rk_proto::time::parse(&last_move.started).is_some());
-    assert_eq!(event(client, "follows", "DatasetMoving").await.message, "Moving from node n2 to node n1");
+    assert_eq!(wait_for_event(client, "follows", "DatasetMoving").await.message, "Moving from node n2 to node n1");
 
     // A changed primary moves the data; the pod on the old node runs on until the target holds
     // a first copy (the controller would have deleted it before writing Moving), then stops.
@@ -69,7 +69,7 @@ async fn datasets_are_placed_moved_and_unavailable_with_their_node() {
         (!pod.metadata().deletion_timestamp.is_empty()).then_some(())
     })
     .await;
-    assert!(event(client, "pinned", "DeletingPod").await.message.contains("spec.primary is node n2"));
+    assert!(wait_for_event(client, "pinned", "DeletingPod").await.message.contains("spec.primary is node n2"));
 
     // Its pod gone before the move finished: the move is called off. Then the holder goes down:
     // Unavailable with the reason, back once it returns.
@@ -79,7 +79,7 @@ async fn datasets_are_placed_moved_and_unavailable_with_their_node() {
     set_ready(client, "n2", "Unknown").await;
     let status = wait_status(client, "follows", |s| s.phase == "Unavailable").await;
     assert_eq!((status.reason.as_str(), status.message.as_str()), ("NodeNotReady", "node n2 is not ready"));
-    assert_eq!(event(client, "follows", "DatasetUnavailable").await.r#type, "Warning");
+    assert_eq!(wait_for_event(client, "follows", "DatasetUnavailable").await.r#type, "Warning");
     set_ready(client, "n2", "True").await;
     let status = wait_status(client, "follows", |s| s.phase == "Ready").await;
     assert_eq!((status.node.as_str(), status.reason.as_str()), ("n2", ""));
@@ -144,15 +144,4 @@ async fn delete_pod(client: &Client, name: &str) {
         ..Default::default()
     };
     client.delete::<Pod>(request).await.unwrap();
-}
-
-async fn event(client: &Client, involved: &str, reason: &str) -> Event {
-    eventually(&format!("a {reason} event on {involved}"), PATIENCE, || async {
-        let options = ListOptions { namespace: "default".into(), ..Default::default() };
-        let events = client.list::<Event>(options).await.ok()?.items;
-        events
-            .into_iter()
-            .find(|e| e.reason == reason && e.involved_object.as_ref().is_some_and(|o| o.name == involved))
-    })
-    .await
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{test_settings, ControllerProcess};
+use common::{test_settings, wait_for_event, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::{load_balancer, ControllerContext, Settings};
 use rk_proto::v1::*;
@@ -36,7 +36,7 @@ async fn services_get_distinct_addresses_and_keep_them_across_restarts() {
         let last: u8 = ip.strip_prefix("198.18.255.").and_then(|n| n.parse().ok()).expect("an address of the range");
         assert!((1..=6).contains(&last), "{ip} is the network or broadcast address of 198.18.255.0/29");
     }
-    let allocated = event(client, "a", "IPAllocated").await;
+    let allocated = wait_for_event(client, "a", "IPAllocated").await;
     assert_eq!(
         (allocated.r#type.as_str(), allocated.message.clone()),
         ("Normal", format!("Assigned IP {}", before[0]))
@@ -64,11 +64,11 @@ async fn a_requested_address_is_given_or_refused_and_a_deleted_service_frees_it(
     assert_eq!(ingress_ip(client, "first").await, "198.18.255.15");
 
     client.create(service("second", "LoadBalancer", "198.18.255.15")).await.unwrap();
-    let taken = event(client, "second", "AllocationFailed").await;
+    let taken = wait_for_event(client, "second", "AllocationFailed").await;
     assert_eq!(taken.r#type, "Warning");
     assert_eq!(taken.message, "spec.loadBalancerIP 198.18.255.15 is already the ingress IP of Service default/first");
     client.create(service("outside", "LoadBalancer", "198.18.255.20")).await.unwrap();
-    let outside = event(client, "outside", "AllocationFailed").await;
+    let outside = wait_for_event(client, "outside", "AllocationFailed").await;
     assert_eq!(
         outside.message,
         "spec.loadBalancerIP 198.18.255.20 is outside --load-balancer-ip-range 198.18.255.10-198.18.255.19"
@@ -91,7 +91,7 @@ async fn a_full_range_warns_and_a_service_that_stops_being_a_load_balancer_frees
     let a = ingress_ip(client, "a").await;
     assert_ne!(ingress_ip(client, "b").await, a);
     client.create(service("c", "LoadBalancer", "")).await.unwrap();
-    let full = event(client, "c", "AllocationFailed").await;
+    let full = wait_for_event(client, "c", "AllocationFailed").await;
     assert_eq!(full.r#type, "Warning");
     assert_eq!(full.message, "--load-balancer-ip-range 198.18.255.1-198.18.255.2 is full: all 2 addresses are in use");
     assert!(ingress(client, "c").await.is_empty());
@@ -149,19 +149,6 @@ async fn ingress_ip(client: &Client, name: &str) -> String {
             [ip] => Some(ip.clone()),
             _ => None,
         }
-    })
-    .await
-}
-
-/// Waits for an event with `reason` about the Service.
-async fn event(client: &Client, name: &str, reason: &str) -> Event {
-    eventually(&format!("a {reason} event on {name}"), PATIENCE, || async {
-        let events =
-            client.list::<Event>(ListOptions { namespace: "default".into(), ..Default::default() }).await.ok()?;
-        events
-            .items
-            .into_iter()
-            .find(|e| e.reason == reason && e.involved_object.as_ref().is_some_and(|o| o.name == name))
     })
     .await
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{test_settings, ControllerProcess};
+use common::{test_settings, wait_for_event, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::{node_ipam, ControllerContext, Settings};
 use rk_proto::v1::*;
@@ -61,15 +61,7 @@ async fn a_node_waits_for_a_released_block_when_the_range_is_exhausted() {
     }
     let cidrs = all_assigned(client, 2).await;
     client.create(node("n3")).await.unwrap();
-    let failed = eventually("a CIDRAssignmentFailed event on n3", PATIENCE, || async {
-        let events =
-            client.list::<Event>(ListOptions { namespace: "default".into(), ..Default::default() }).await.ok()?;
-        events
-            .items
-            .into_iter()
-            .find(|e| e.reason == "CIDRAssignmentFailed" && e.involved_object.as_ref().is_some_and(|o| o.name == "n3"))
-    })
-    .await;
+    let failed = wait_for_event(client, "n3", "CIDRAssignmentFailed").await;
     assert_eq!(failed.r#type, "Warning");
     assert_eq!(failed.message, "no pod CIDR left for node n3: all 2 /24 blocks of 10.0.0.0/23 are in use");
     assert_eq!(pod_cidrs(client).await.get("n3").map(String::as_str), Some(""));

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{create_bound_pod, test_settings, ControllerProcess};
+use common::{create_bound_pod, find_event, test_settings, wait_for_event, ControllerProcess};
 use rk_client::Client;
 use rk_controller_manager::{node_lifecycle, Settings};
 use rk_proto::v1::*;
@@ -63,26 +63,26 @@ async fn a_silent_node_becomes_unknown_and_its_pods_are_evicted() {
             (pod_ready(&pod) == "False").then_some(())
         })
         .await;
-        let event = event(client, pod, "NodeNotReady").await.expect("a NodeNotReady event on the pod");
+        let event = wait_for_event(client, pod, "NodeNotReady").await;
         assert_eq!((event.r#type.as_str(), event.message.as_str()), ("Warning", "Node is not ready"));
     }
-    eventually("a NodeNotReady event on node b", PATIENCE, || event(client, "b", "NodeNotReady")).await;
+    wait_for_event(client, "b", "NodeNotReady").await;
 
     eventually("node b's pods deleted", PATIENCE, || async { pods_on(client, "b").await.is_empty().then_some(()) })
         .await;
-    let evicted = event(client, "b-1", "NodeControllerEviction").await.expect("an eviction event on the pod");
+    let evicted = wait_for_event(client, "b-1", "NodeControllerEviction").await;
     assert_eq!(evicted.message, "Marking for deletion Pod default/b-1 from Node b");
-    assert!(event(client, "b", "DeletingAllPods").await.is_some(), "an eviction event on the node");
+    wait_for_event(client, "b", "DeletingAllPods").await;
     assert_eq!(pods_on(client, "a").await, ["a-1", "a-2"], "the heartbeating node keeps its pods");
     for pod in ["a-1", "a-2"] {
         assert_eq!(pod_ready(&client.get::<Pod>("default", pod).await.unwrap()), "True", "{pod} stays ready");
     }
     let a: Node = client.get("", "a").await.unwrap();
     assert_eq!(ready_condition(&a).unwrap().status, "True");
-    assert!(event(client, "a", "NodeNotReady").await.is_none());
+    assert!(find_event(client, "a", "NodeNotReady").await.is_none());
 
     post_ready(client, "b").await;
-    eventually("a NodeReady event on node b", PATIENCE, || event(client, "b", "NodeReady")).await;
+    wait_for_event(client, "b", "NodeReady").await;
     heartbeats.abort();
 }
 
@@ -138,13 +138,6 @@ async fn pods_on(client: &Client, node: &str) -> Vec<String> {
         client.list::<Pod>(options).await.unwrap().items.iter().map(|p| p.metadata().name.clone()).collect();
     names.sort();
     names
-}
-
-/// The event with `reason` about the object named `involved` (nodes' and these pods' events are in `default`).
-async fn event(client: &Client, involved: &str, reason: &str) -> Option<Event> {
-    let options = ListOptions { namespace: "default".into(), ..Default::default() };
-    let events = client.list::<Event>(options).await.ok()?.items;
-    events.into_iter().find(|e| e.reason == reason && e.involved_object.as_ref().is_some_and(|o| o.name == involved))
 }
 
 fn seconds_between(from: &str, to: &str) -> i64 {

@@ -6,8 +6,9 @@
 
 use rk_client::Client;
 use rk_controller_manager::{ControllerContext, Settings};
-use rk_proto::v1::{Binding, Container, ObjectMeta, ObjectReference, Pod, PodSpec, Volume};
+use rk_proto::v1::{Binding, Container, Event, ListOptions, ObjectMeta, ObjectReference, Pod, PodSpec, Volume};
 use rk_proto::Resource;
+use rk_testkit::eventually;
 use std::future::Future;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -121,4 +122,19 @@ pub async fn create_bound_pod(client: &Client, name: &str, node: &str, volumes: 
         ..Default::default()
     };
     client.bind(binding).await.unwrap();
+}
+
+/// The event with `reason` about the object named `involved`, if there is one yet
+/// (these tests' objects and the nodes' events are all in `default`).
+pub async fn find_event(client: &Client, involved: &str, reason: &str) -> Option<Event> {
+    let options = ListOptions { namespace: "default".into(), ..Default::default() };
+    let events = client.list::<Event>(options).await.ok()?.items;
+    events.into_iter().find(|e| e.reason == reason && e.involved_object.as_ref().is_some_and(|o| o.name == involved))
+}
+
+/// Waits for the event with `reason` about `involved`. Controllers record events
+/// after the writes they describe, so a test that saw the write polls for the event.
+pub async fn wait_for_event(client: &Client, involved: &str, reason: &str) -> Event {
+    let description = format!("a {reason} event on {involved}");
+    eventually(&description, Duration::from_secs(15), || find_event(client, involved, reason)).await
 }
