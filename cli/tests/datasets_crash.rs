@@ -1,7 +1,8 @@
 //! Datasets survive crashes: a dataset of 200 MB of random data (and a small
 //! marker) used by a one-replica RC of busybox moves from node1 to node2 while
 //! node2's kubelet (the target) is SIGKILLed mid-move and restarted, then back
-//! while node2's kubelet (now the source) is killed and restarted. Each move
+//! while node2's kubelet (now the source) and the controller-manager are killed
+//! and restarted. Each move
 //! converges: the new pod runs on the other node with the same checksum, the
 //! old node's copy and every staging directory are gone, and at every look
 //! in between at least one copy was there; the pull cut off by the crash
@@ -100,8 +101,8 @@ fn contents(nodes: &TwoNodes, pod: &str) -> String {
 }
 
 /// Switches the RC's nodeSelector from `from` to `to`, deletes `pod` and, once the
-/// dataset is Moving, SIGKILLs node `victim`'s kubelet and starts it again.
-fn move_with_a_crash(nodes: &TwoNodes, pod: &str, from: &str, to: &str, victim: u8) {
+/// dataset is Moving, SIGKILLs the `victims` (processes of the cluster) and starts them again.
+fn move_with_a_crash(nodes: &TwoNodes, pod: &str, from: &str, to: &str, victims: &[&str]) {
     let cluster = &nodes.cluster;
     let yaml = cluster.ok(&["get", "rc", "blobs", "-o", "yaml"]);
     let out = cluster
@@ -118,8 +119,10 @@ fn move_with_a_crash(nodes: &TwoNodes, pod: &str, from: &str, to: &str, victim: 
         std::thread::sleep(Duration::from_millis(20));
     }
     let staged = staged_bytes(&staging_dir(nodes, target));
-    eprintln!("killing node{victim}'s kubelet with {staged} bytes staged on node{target}");
-    cluster.kill(&format!("node{victim}-rk-kubelet"));
+    eprintln!("killing {victims:?} with {staged} bytes staged on node{target}");
+    for victim in victims {
+        cluster.kill(victim);
+    }
     cluster.start_missing();
 }
 
@@ -157,7 +160,7 @@ fn only_copy_on(nodes: &TwoNodes, k: u8) {
 }
 
 #[test]
-fn killing_either_kubelet_mid_move_converges_with_the_data_intact() {
+fn killing_either_kubelet_or_the_controller_manager_mid_move_converges_with_the_data_intact() {
     let nodes = TwoNodes::up();
     let cluster = &nodes.cluster;
     nodes.create("dataset", DATASET);
@@ -172,14 +175,14 @@ fn killing_either_kubelet_mid_move_converges_with_the_data_intact() {
     MADE.store(true, std::sync::atomic::Ordering::SeqCst);
 
     // To node2, its kubelet (the target) killed mid-move.
-    move_with_a_crash(&nodes, &first, "spinning", "ssd", 2);
+    move_with_a_crash(&nodes, &first, "spinning", "ssd", &["node2-rk-kubelet"]);
     let second = pod_on(&nodes, "node2");
     dataset_state(&nodes, "node2 Ready");
     assert_eq!(contents(&nodes, &second), before, "the data after the move to node2");
     only_copy_on(&nodes, 2);
 
-    // Back to node1, node2's kubelet (now the source) killed mid-move.
-    move_with_a_crash(&nodes, &second, "ssd", "spinning", 2);
+    // Back to node1, node2's kubelet (now the source) and the controller-manager killed mid-move.
+    move_with_a_crash(&nodes, &second, "ssd", "spinning", &["node2-rk-kubelet", "rk-controller-manager"]);
     let third = pod_on(&nodes, "node1");
     dataset_state(&nodes, "node1 Ready");
     assert_eq!(contents(&nodes, &third), before, "the data after the move back to node1");
