@@ -136,75 +136,87 @@ impl Mover {
     ) -> Result<Outcome, String> {
         let target = dataset_dir(&self.root, key);
         let bytes_used = tokio::task::spawn_blocking(move || disk_usage(&target)).await.unwrap_or(0) as i64;
-        for _ in 0..10 {
-            let Some(dataset) = self.get(key).await? else { return Ok(Outcome::NotMine) };
-            let status = dataset.status.clone().unwrap_or_default();
-            if !moving_here(&dataset, &self.me) || status.node != source {
-                return Ok(Outcome::NotMine);
-            }
-            let finished = chrono::Utc::now();
-            let started = status
-                .last_move
-                .as_ref()
-                .and_then(|m| rk_proto::time::parse(&m.started))
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .unwrap_or(attempt_started);
-            // The data is out of reach from when the old pod stopped (after the
-            // last refused final pass; before the move began if none was refused).
-            let downtime_from = last_refusal.unwrap_or(started);
-            let last_move = DatasetMove {
-                from: source.to_string(),
-                to: self.me.clone(),
-                started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                finished: finished.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                duration_ms: (finished - started).num_milliseconds().max(0),
-                downtime_ms: (finished - downtime_from).num_milliseconds().max(0),
-                bytes_sent: (first.bytes_sent + last.bytes_sent) as i64,
-            };
-            let mut updated = dataset.clone();
-            updated.status = Some(DatasetStatus {
-                node: self.me.clone(),
-                phase: "Ready".into(),
-                bytes_used,
-                last_move: Some(last_move.clone()),
-                ..Default::default()
-            });
-            match self.client.update_status(updated).await {
-                Ok(written) => {
-                    let message = format!(
-                        "Moved from node {source} in {:.1} s (downtime {:.1} s, {} bytes sent)",
-                        last_move.duration_ms as f64 / 1000.0,
-                        last_move.downtime_ms as f64 / 1000.0,
-                        last_move.bytes_sent
-                    );
-                    tracing::info!(dataset = %key, "{message}");
-                    self.recorder.record(&written, EventType::Normal, "DatasetMoved", message);
-                    return Ok(Outcome::Moved);
+        let written = self
+            .write_status(key, |dataset| {
+                let status = dataset.status.clone().unwrap_or_default();
+                if !moving_here(dataset, &self.me) || status.node != source {
+                    return false;
                 }
-                Err(status) if status.code() == tonic::Code::Aborted => continue,
-                Err(status) => return Err(format!("writing the status: {}", status.message())),
-            }
-        }
-        Err("the dataset kept changing while its status was written".into())
+                let finished = chrono::Utc::now();
+                let started = status
+                    .last_move
+                    .as_ref()
+                    .and_then(|m| rk_proto::time::parse(&m.started))
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .unwrap_or(attempt_started);
+                // The data is out of reach from when the old pod stopped (after the
+                // last refused final pass; before the move began if none was refused).
+                let downtime_from = last_refusal.unwrap_or(started);
+                let last_move = DatasetMove {
+                    from: source.to_string(),
+                    to: self.me.clone(),
+                    started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    finished: finished.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    duration_ms: (finished - started).num_milliseconds().max(0),
+                    downtime_ms: (finished - downtime_from).num_milliseconds().max(0),
+                    bytes_sent: (first.bytes_sent + last.bytes_sent) as i64,
+                };
+                dataset.status = Some(DatasetStatus {
+                    node: self.me.clone(),
+                    phase: "Ready".into(),
+                    bytes_used,
+                    last_move: Some(last_move),
+                    ..Default::default()
+                });
+                true
+            })
+            .await?;
+        let Some(written) = written else { return Ok(Outcome::NotMine) };
+        let last_move = written.status.as_ref().and_then(|s| s.last_move.clone()).unwrap_or_default();
+        let message = format!(
+            "Moved from node {source} in {:.1} s (downtime {:.1} s, {} bytes sent)",
+            last_move.duration_ms as f64 / 1000.0,
+            last_move.downtime_ms as f64 / 1000.0,
+            last_move.bytes_sent
+        );
+        tracing::info!(dataset = %key, "{message}");
+        self.recorder.record(&written, EventType::Normal, "DatasetMoved", message);
+        Ok(Outcome::Moved)
     }
 
     /// Reason FirstPassDone in the status: the controller then stops the pods
     /// that wait for a spec.primary move, whose data the final pass completes.
     /// False when the dataset no longer moves here from `source`.
     async fn mark_first_pass_done(&self, key: &DatasetKey, source: &str) -> Result<bool, String> {
+        let written = self
+            .write_status(key, |dataset| {
+                let status = dataset.status.get_or_insert_with(Default::default);
+                let still_here = status.phase == "Moving" && status.target_node == self.me && status.node == source;
+                if still_here {
+                    status.reason = FIRST_PASS_DONE.into();
+                    status.message = format!("node {} holds a first copy; the final pass follows", self.me);
+                }
+                still_here
+            })
+            .await?;
+        Ok(written.is_some())
+    }
+
+    /// Writes the status `edit` makes of the dataset, from a fresh read whenever
+    /// another writer got there first. `edit` returns false to leave the dataset
+    /// alone; then, or when the dataset is gone, nothing is written and the answer is None.
+    async fn write_status(
+        &self,
+        key: &DatasetKey,
+        mut edit: impl FnMut(&mut Dataset) -> bool,
+    ) -> Result<Option<Dataset>, String> {
         for _ in 0..10 {
-            let Some(mut dataset) = self.get(key).await? else { return Ok(false) };
-            let status = dataset.status.get_or_insert_with(Default::default);
-            if !(status.phase == "Moving" && status.target_node == self.me && status.node == source) {
-                return Ok(false);
+            let Some(mut dataset) = self.get(key).await? else { return Ok(None) };
+            if !edit(&mut dataset) {
+                return Ok(None);
             }
-            if status.reason == FIRST_PASS_DONE {
-                return Ok(true);
-            }
-            status.reason = FIRST_PASS_DONE.into();
-            status.message = format!("node {} holds a first copy; the final pass follows", self.me);
             match self.client.update_status(dataset).await {
-                Ok(_) => return Ok(true),
+                Ok(written) => return Ok(Some(written)),
                 Err(status) if status.code() == tonic::Code::Aborted => continue,
                 Err(status) => return Err(format!("writing the status: {}", status.message())),
             }
