@@ -69,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
         watch_cache_size: args.watch_cache_size,
         kubelet_credential,
     };
-    serve(Arc::new(storage), config, grpc, http, shutdown_signal()).await?;
+    serve(Arc::new(storage), config, grpc, http, rk_client::daemon::shutdown_signal()).await?;
     tracing::info!("rk-apiserver stopped");
     Ok(())
 }
@@ -85,14 +85,4 @@ fn parse_port_range(text: &str) -> anyhow::Result<(u32, u32)> {
 fn read_kubelet_token(path: &std::path::Path) -> anyhow::Result<KubeletCredential> {
     let token = std::fs::read_to_string(path).with_context(|| format!("--kubelet-token-file {}", path.display()))?;
     KubeletCredential::new(&token).map_err(|e| anyhow::anyhow!("--kubelet-token-file {}: {e}", path.display()))
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term.recv() => {},
-    }
-    tracing::info!("shutting down");
 }

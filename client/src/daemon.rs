@@ -17,6 +17,7 @@ pub async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
     }
+    tracing::info!("shutting down");
 }
 
 /// A seconds flag given a negative, infinite or NaN value.

@@ -60,22 +60,11 @@ async fn main() -> anyhow::Result<()> {
     status_server::start(&args.health_listen, Arc::new(move || metrics.render()))
         .await
         .with_context(|| format!("binding {}", args.health_listen))?;
-    scheduler.run(shutdown_signal()).await.context("rk-scheduler stopped")
+    scheduler.run(rk_client::daemon::shutdown_signal()).await.context("rk-scheduler stopped")
 }
 
 /// `hostname_pid`: unique per running instance.
 fn identity() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "localhost".into());
     format!("{}_{}", host.trim(), std::process::id())
-}
-
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
-    tracing::info!("shutting down");
 }
