@@ -71,6 +71,16 @@ pub fn load_average() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The 1-, 5- and 15-minute load averages, comma-separated ("unknown" when unreadable).
+pub fn load_averages() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
+    match fields.len() {
+        3 => fields.join(", "),
+        _ => "unknown".into(),
+    }
+}
+
 fn malformed(pid: u32, what: &str) -> Error {
     Error::new(ErrorKind::InvalidData, format!("/proc/{pid}: {what}"))
 }

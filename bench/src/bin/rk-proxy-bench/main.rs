@@ -11,6 +11,7 @@ mod sync;
 use anyhow::bail;
 use clap::Parser;
 use mode::Mode;
+use rk_bench::procfs::load_averages;
 use rk_bench::sections::{self, Markers, RunInfo, Section, WriteFlag};
 use rk_proxy::applier::Backend;
 use std::time::Duration;
@@ -59,7 +60,7 @@ fn main() -> anyhow::Result<()> {
         bail!("--services, --full-syncs, --requests, --threads and --window must be at least 1");
     }
     let run = RunInfo::collect(&std::env::current_exe()?);
-    let load_at_start = load_average();
+    let load_at_start = load_averages();
     println!("{}", run.banner("rk-proxy-bench"));
     let largest = args.services.iter().copied().max().unwrap_or_default();
     let mut results = Vec::new();
@@ -82,21 +83,11 @@ fn main() -> anyhow::Result<()> {
     let load = format!(
         "- Load average (1, 5, 15 min) at start: {load_at_start}; at the end: {} (the bench alone keeps \
          about one CPU busy; more is other work on the machine)\n",
-        load_average()
+        load_averages()
     );
     let body = format!("{}{load}\n{}\n", run.markdown(), sections::goals_and_sections(&parts));
     let section = MARKERS.around("rk-proxy-bench", &body);
     println!("{section}");
     sections::record(&MARKERS, &section, args.write.skip_reason(false))?;
     Ok(())
-}
-
-/// The machine's load averages, from /proc/loadavg: other work skews every time measured here.
-fn load_average() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
-    match fields.len() {
-        3 => fields.join(", "),
-        _ => "unknown".into(),
-    }
 }
