@@ -43,3 +43,8 @@ pub use resource::{Resource, ResourceList, WatchEventType};
 
 /// The only API version rk serves.
 pub const API_VERSION: &str = "v1";
+
+/// The reason the target's kubelet writes on a Moving dataset once it holds a
+/// first copy: the dataset controller then stops the pods that wait for a
+/// spec.primary move, and the final pass sends only what changed since.
+pub const DATASET_FIRST_PASS_DONE: &str = "FirstPassDone";

@@ -17,11 +17,8 @@
 use super::desired::desired_node;
 use super::users::node_of;
 use rk_proto::v1::{Dataset, DatasetMove, DatasetStatus, Pod};
+use rk_proto::DATASET_FIRST_PASS_DONE as FIRST_PASS_DONE;
 use std::sync::Arc;
-
-/// The reason the target's kubelet writes on a Moving dataset once it holds
-/// a first copy: from then on the final pass sends only what changed.
-const FIRST_PASS_DONE: &str = "FirstPassDone";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {

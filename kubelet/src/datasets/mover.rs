@@ -22,8 +22,6 @@ const FINAL_RETRY: Duration = Duration::from_millis(100);
 /// How often the dataset is read again while waiting for the old pod.
 const RECHECK: Duration = Duration::from_secs(2);
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-/// The status reason that tells the controller a first copy is here.
-const FIRST_PASS_DONE: &str = "FirstPassDone";
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub struct Mover {
@@ -42,6 +40,10 @@ enum Outcome {
 
 fn moving_here(dataset: &Dataset, me: &str) -> bool {
     dataset.status.as_ref().is_some_and(|s| s.phase == "Moving" && s.target_node == me && !s.node.is_empty())
+}
+
+fn moving_here_from(dataset: &Dataset, me: &str, source: &str) -> bool {
+    moving_here(dataset, me) && dataset.status.as_ref().is_some_and(|s| s.node == source)
 }
 
 impl Mover {
@@ -138,10 +140,10 @@ impl Mover {
         let bytes_used = tokio::task::spawn_blocking(move || disk_usage(&target)).await.unwrap_or(0) as i64;
         let written = self
             .write_status(key, |dataset| {
-                let status = dataset.status.clone().unwrap_or_default();
-                if !moving_here(dataset, &self.me) || status.node != source {
+                if !moving_here_from(dataset, &self.me, source) {
                     return false;
                 }
+                let status = dataset.status.clone().unwrap_or_default();
                 let finished = chrono::Utc::now();
                 let started = status
                     .last_move
@@ -190,10 +192,10 @@ impl Mover {
     async fn mark_first_pass_done(&self, key: &DatasetKey, source: &str) -> Result<bool, String> {
         let written = self
             .write_status(key, |dataset| {
-                let status = dataset.status.get_or_insert_with(Default::default);
-                let still_here = status.phase == "Moving" && status.target_node == self.me && status.node == source;
+                let still_here = moving_here_from(dataset, &self.me, source);
                 if still_here {
-                    status.reason = FIRST_PASS_DONE.into();
+                    let status = dataset.status.get_or_insert_with(Default::default);
+                    status.reason = rk_proto::DATASET_FIRST_PASS_DONE.into();
                     status.message = format!("node {} holds a first copy; the final pass follows", self.me);
                 }
                 still_here
@@ -226,16 +228,18 @@ impl Mover {
 
     /// MoveFailed in the status (the move stays on) and an event.
     async fn report_failure(&self, key: &DatasetKey, error: &str) {
-        let Ok(Some(dataset)) = self.get(key).await else { return };
-        if !moving_here(&dataset, &self.me) {
-            return;
-        }
         let message = format!("move to node {} failed, retrying: {error}", self.me);
-        self.recorder.record(&dataset, EventType::Warning, "DatasetMoveFailed", message.clone());
-        let mut updated = dataset;
-        let status = updated.status.get_or_insert_with(Default::default);
-        status.reason = "MoveFailed".into();
-        status.message = message;
-        let _ = self.client.update_status(updated).await;
+        let written = self.write_status(key, |dataset| {
+            let here = moving_here(dataset, &self.me);
+            if here {
+                let status = dataset.status.get_or_insert_with(Default::default);
+                status.reason = "MoveFailed".into();
+                status.message = message.clone();
+            }
+            here
+        });
+        if let Ok(Some(written)) = written.await {
+            self.recorder.record(&written, EventType::Warning, "DatasetMoveFailed", message);
+        }
     }
 }
