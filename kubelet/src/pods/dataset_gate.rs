@@ -35,16 +35,20 @@ impl PodSyncer {
             },
             Err(waiting) => waiting,
         };
+        let mut news = false;
         for container in super::spec::containers(pod) {
             let running =
                 containers.latest(&container.name).is_some_and(|c| c.state == crate::runtime::ContainerState::Running);
             if !running {
-                self.waiting.set(&uid, &container.name, &waiting.reason, waiting.message.clone());
+                news |= self.waiting.set(&uid, &container.name, &waiting.reason, waiting.message.clone());
             }
         }
         if !containers.any_running() {
             self.dataset_users.stop(&uid);
-            self.events.record(pod, EventType::Warning, &waiting.reason, waiting.message);
+            // One event per reason: a pod waiting for another's dataset is looked at every 2 s.
+            if news {
+                self.events.record(pod, EventType::Warning, &waiting.reason, waiting.message);
+            }
         }
         false
     }

@@ -96,7 +96,9 @@ impl PodSyncer {
         };
         match self.start_container(pod, container, attempt, sandbox).await {
             Ok(()) => self.waiting.clear(&uid, &container.name),
-            Err(waiting) => self.waiting.set(&uid, &container.name, &waiting.reason, waiting.message),
+            Err(waiting) => {
+                self.waiting.set(&uid, &container.name, &waiting.reason, waiting.message);
+            }
         }
         Ok(true)
     }

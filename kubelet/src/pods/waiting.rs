@@ -12,9 +12,12 @@ pub struct WaitingReasons {
 }
 
 impl WaitingReasons {
-    pub fn set(&self, pod_uid: &str, container: &str, reason: &str, message: impl Into<String>) {
+    /// Remembers why the container waits; true when that is news (it waited for another reason or not at all).
+    pub fn set(&self, pod_uid: &str, container: &str, reason: &str, message: impl Into<String>) -> bool {
         let waiting = Waiting { reason: reason.to_string(), message: message.into() };
-        self.by_pod.lock().unwrap().entry(pod_uid.to_string()).or_default().insert(container.to_string(), waiting);
+        let mut by_pod = self.by_pod.lock().unwrap();
+        let before = by_pod.entry(pod_uid.to_string()).or_default().insert(container.to_string(), waiting.clone());
+        before != Some(waiting)
     }
 
     pub fn clear(&self, pod_uid: &str, container: &str) {
