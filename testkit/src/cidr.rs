@@ -150,6 +150,16 @@ mod tests {
         assert!(Flock::try_exclusive(&path).unwrap().is_some(), "a dropped lease releases its lock");
     }
 
+    /// Runs its closure when dropped: what a test made on the host goes even if the test
+    /// panics (so the closure must not panic itself).
+    struct OnDrop<F: FnMut()>(F);
+
+    impl<F: FnMut()> Drop for OnDrop<F> {
+        fn drop(&mut self) {
+            (self.0)()
+        }
+    }
+
     #[test]
     fn a_block_with_an_address_on_a_down_bridge_is_not_leased() {
         let taken = lease_cluster_cidr();
@@ -157,11 +167,13 @@ mod tests {
         let name = format!("rktest{}", std::process::id() % 100_000);
         let ip = |args: &[&str]| std::process::Command::new("ip").args(args).status().unwrap().success();
         assert!(ip(&["link", "add", &name, "type", "bridge"]));
+        let _bridge = OnDrop(|| {
+            ip(&["link", "del", &name]);
+        });
         assert!(ip(&["addr", "add", &format!("10.{octet}.0.1/24"), "dev", &name]));
         assert!(addressed_octets().contains(&octet));
         drop(taken);
         let others: Vec<CidrLease> = (0..4).map(|_| lease_cluster_cidr()).collect();
-        assert!(ip(&["link", "del", &name]));
         assert!(others.iter().all(|lease| lease.octet != octet), "the down interface's block was leased");
     }
 
@@ -183,9 +195,11 @@ mod tests {
             "table ip {table} {{ chain post {{ type nat hook postrouting priority srcnat; \
              ip saddr 10.{octet}.0.0/24 oifname != \"gone\" masquerade\n }}\n }}"
         ));
+        let _table = OnDrop(|| {
+            let _ = std::process::Command::new("nft").args(["delete", "table", "ip", &table]).status();
+        });
         drop(taken);
         let others: Vec<CidrLease> = (0..4).map(|_| lease_cluster_cidr()).collect();
-        nft(&format!("delete table ip {table}"));
         assert!(others.iter().all(|lease| lease.octet != octet), "the masqueraded block was leased");
     }
 

@@ -7,12 +7,14 @@
 //! flock that this process holds until it exits.
 
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use crate::flock::Flock;
 
+/// Shared by every test process on the machine; tests run as root, and a
+/// user without /run falls back to a directory of the temp dir.
 const LOCK_DIR: &str = "/run/rk-test-ports";
 /// Under the ephemeral range (32768 up by default) and NodePorts (30000 up).
 const PORTS: std::ops::Range<u16> = 20000..30000;
@@ -29,7 +31,7 @@ pub fn free_port() -> u16 {
     // Processes start at different places so they rarely contend for a lock.
     let start = std::process::id().wrapping_mul(7919).wrapping_add(PICKED.fetch_add(1, Ordering::Relaxed) * 13);
     let Some((port, lock)) = lease(PORTS, start) else {
-        panic!("every port in {PORTS:?} is leased by a test process or in use (locks in {LOCK_DIR})")
+        panic!("every port in {PORTS:?} is leased by a test process or in use (locks in {})", lock_dir().display())
     };
     HELD.lock().unwrap().push(lock);
     port
@@ -38,14 +40,25 @@ pub fn free_port() -> u16 {
 /// The first port of `ports`, counting round from `start`, that is free and
 /// not leased, with its lease.
 fn lease(ports: std::ops::Range<u16>, start: u32) -> Option<(u16, Flock)> {
-    std::fs::create_dir_all(LOCK_DIR).unwrap_or_else(|e| panic!("creating {LOCK_DIR}: {e}"));
+    let dir = lock_dir();
     let span = u32::from(ports.end - ports.start);
     (0..span).find_map(|step| {
         let port = ports.start + ((start.wrapping_add(step)) % span) as u16;
-        let path = Path::new(LOCK_DIR).join(format!("{port}.lock"));
+        let path = dir.join(format!("{port}.lock"));
         let lock = Flock::try_exclusive(&path).unwrap_or_else(|e| panic!("locking {}: {e}", path.display()))?;
         // Held by no test, but a server left running (or anything else) may listen there.
         TcpListener::bind(("0.0.0.0", port)).ok().map(|_| (port, lock))
+    })
+}
+
+/// Where the leases' lock files are, created when missing.
+fn lock_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let fallback = std::env::temp_dir().join("rk-test-ports");
+        let dir = if std::fs::create_dir_all(LOCK_DIR).is_ok() { PathBuf::from(LOCK_DIR) } else { fallback };
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        dir
     })
 }
 
@@ -62,7 +75,7 @@ mod tests {
         assert_eq!(distinct.len(), ports.len(), "{ports:?}");
         for port in ports {
             assert!(PORTS.contains(&port), "{port}");
-            let path = Path::new(LOCK_DIR).join(format!("{port}.lock"));
+            let path = lock_dir().join(format!("{port}.lock"));
             assert!(Flock::try_exclusive(&path).unwrap().is_none(), "port {port} is still leased");
             TcpListener::bind(("127.0.0.1", port)).unwrap();
         }
