@@ -34,3 +34,19 @@ impl WaitingReasons {
         self.by_pod.lock().unwrap().remove(pod_uid);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_tells_whether_the_reason_is_news() {
+        let waiting = WaitingReasons::default();
+        assert!(waiting.set("uid", "app", "DatasetInUse", "in use by pod a"));
+        assert!(!waiting.set("uid", "app", "DatasetInUse", "in use by pod a"), "the same reason again");
+        assert!(waiting.set("uid", "app", "DatasetInUse", "in use by pod b"), "a new message");
+        assert!(waiting.set("uid", "cache", "DatasetInUse", "in use by pod b"), "another container");
+        waiting.clear("uid", "app");
+        assert!(waiting.set("uid", "app", "DatasetInUse", "in use by pod b"), "after it stopped waiting");
+    }
+}
